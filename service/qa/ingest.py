@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 import statistics
-import tomllib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomllib
 
 from .models import Clause, Document, Span
 

@@ -1,0 +1,31 @@
+# Two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test install install-test lint ingest-report clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+run: install
+	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/gunicorn --preload --workers 2 \
+		--bind 127.0.0.1:$(PORT) --access-logfile - service.wsgi:app
+
+test: install-test
+	$(BIN)/ruff check service tests
+	$(BIN)/python -m pytest
+
+ingest-report: install
+	$(BIN)/policy-qa ingest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,171 @@
+"""Question kind -> answering sentence -> fact span -> template -> Answer text.
+
+Every fact an answer states is a span copied from the passage it cites; the code only
+chooses which span and which template, never rewrites corpus text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .templates import Templates
+
+MAX_ANSWER = 300
+
+# Question kinds, first match wins. The cues are question words, so they are read
+# before stopwords are removed.
+KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("definition", re.compile(r"什么是|是什么意思|指的是什么|指什么|什么意思|含义|定义|是指什么")),
+    ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|哪家|由哪|牵头|负责部门|什么机构|哪个机构")),
+    ("time", re.compile(r"多久|什么时候|何时|哪一年|哪年|几年一次|期限|频率|每隔|多长时间|截止|时限|几月")),
+    ("quantity", re.compile(r"多少|多大|多高|多长|比例|比重|百分之|增长率|目标[？?]?$|[几多]成|几个百分点")),
+    ("yesno", re.compile(r"是否|能否|能不能|可不可以|有没有|是不是|吗[？?]?$")),
+    ("measures", re.compile(r"如何|怎么|怎样|哪些|哪几|措施|举措|办法|有什么|什么")),
+)
+TARGET_RE = re.compile(r"目标|计划|要|力争|预期")
+TARGET_TEXT_RE = re.compile(r"目标|力争|达到|以上|左右|提高到|不低于|确保|稳定在|控制在")
+NUMBER_RE = re.compile(r"\d")
+TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间")
+NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")
+ORG_RE = re.compile(
+    r"[\u4e00-\u9fa5]{1,14}?(?:办公厅|委员会|人民政府|政府|部|委|局|署|总局|银行|厅|院|联合会)"
+)
+NOT_ORG = ("全部", "内部", "局部", "干部", "部分", "外部", "各部", "有关部", "等部", "学院", "医院", "法院")
+SENTENCE_RE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
+PIECE_RE = re.compile(r"[^，,：:；;。！？!?]*[，,：:；;。！？!?]?")
+
+
+def answer_kind(question: str) -> str:
+    """The kind of answer a question asks for (general when no cue matches)."""
+    for kind, cue in KIND_CUES:
+        if cue.search(question):
+            return kind
+    return "general"
+
+
+def asks_target(question: str) -> bool:
+    return bool(TARGET_RE.search(question))
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) pairs; a sentence keeps its closing punctuation."""
+    out = []
+    for m in SENTENCE_RE.finditer(text):
+        if m.group().strip():
+            out.append((m.start(), m.group()))
+    return out
+
+
+def pieces(sentence: str, split_lists: bool) -> list[str]:
+    """Comma-level pieces of a sentence; with split_lists, '、' between two figures too."""
+    parts = [m.group() for m in PIECE_RE.finditer(sentence) if m.group()]
+    if not split_lists:
+        return parts
+    out: list[str] = []
+    for part in parts:
+        chunks = part.split("、")
+        buf = chunks[0]
+        for chunk in chunks[1:]:
+            if NUMBER_RE.search(buf) and NUMBER_RE.search(chunk):
+                out.append(buf + "、")
+                buf = chunk
+            else:
+                buf += "、" + chunk
+        out.append(buf)
+    return out
+
+
+@dataclass(frozen=True)
+class Fact:
+    text: str  # a contiguous span of the sentence, closing punctuation trimmed
+    sentence: str
+    coverage: float
+
+
+def best_window(parts: list[str], cover, need_number: bool, max_parts: int = 4) -> tuple[int, int, float]:
+    """The shortest run of pieces with the most query coverage (and a figure, when one is asked for)."""
+    best = (0, 1, -1.0, 10**9)
+    for i in range(len(parts)):
+        for j in range(i + 1, min(len(parts), i + max_parts) + 1):
+            text = "".join(parts[i:j])
+            if need_number and not NUMBER_RE.search(text):
+                continue
+            c = cover(text)
+            # more coverage first; then shorter
+            if c > best[2] + 1e-9 or (abs(c - best[2]) <= 1e-9 and len(text) < best[3]):
+                best = (i, j, c, len(text))
+    return best[0], best[1], best[2]
+
+
+def trim(text: str) -> str:
+    return text.strip().rstrip("，,：:；;。！？!?、")
+
+
+def extract_fact(sentence: str, kind: str, cover, next_sentences: str = "") -> Fact:
+    """Choose the span of the answering sentence that states what the question asks."""
+    if kind == "quantity":
+        parts = pieces(sentence, split_lists=True)
+        i, j, c = best_window(parts, cover, need_number=True)
+        if c < 0:  # no figure in the sentence: fall back to the best plain window
+            i, j, c = best_window(parts, cover, need_number=False)
+        return Fact(trim("".join(parts[i:j])), sentence, max(c, 0.0))
+    if kind == "time":
+        parts = pieces(sentence, split_lists=False)
+        i, j, c = best_window(parts, lambda t: cover(t) + (0.5 if TIME_RE.search(t) else 0.0), False)
+        return Fact(trim("".join(parts[i:j])), sentence, cover("".join(parts[i:j])))
+    if kind == "definition":
+        parts = pieces(sentence, split_lists=False)
+        i, _, _ = best_window(parts, cover, False, max_parts=1)
+        text = "".join(parts[i:])
+        if len(text) > 160:
+            text = "".join(parts[i : i + 3])
+        return Fact(trim(text), sentence, cover(text))
+    # who, measures, yesno, general: the sentence when short, else its best window
+    text = sentence
+    if len(trim(text)) <= 12 and next_sentences:  # a clause heading: its measures follow
+        text = next_sentences
+    if len(text) > 150:
+        parts = pieces(text, split_lists=False)
+        i, j, _ = best_window(parts, cover, False, max_parts=3)
+        text = "".join(parts[i:j])
+    return Fact(trim(text), sentence, cover(text))
+
+
+def responsible_body(text: str) -> str:
+    """The organisations a sentence names first, joined as printed ("自然资源部会同农业农村部")."""
+    found = []
+    for m in ORG_RE.finditer(text):
+        name = m.group()
+        if len(name) < 3 or name.endswith(NOT_ORG) or any(name.startswith(p) for p in ("各", "有关", "等")):
+            continue
+        found.append(m)
+        if len(found) == 3:
+            break
+    if not found:
+        return ""
+    first, last = found[0], found[0]
+    for m in found[1:]:
+        gap = text[last.end() : m.start()]
+        if len(gap) <= 4:
+            last = m
+    span = text[first.start() : last.end()]
+    return span.replace("要", "").strip("，、")
+
+
+def verdict(fact: str) -> str:
+    """A yes/no lead only where the rule is plainly prohibitive or permissive."""
+    if NEGATION_RE.search(fact):
+        return "不可以。"
+    if re.search(r"可以|允许|支持|鼓励", fact):
+        return "可以。"
+    return ""
+
+
+def fit(templates: Templates, kind: str, fact: str, slot: str = "fact", **values: str) -> str:
+    """Render a template, shortening its long slot at a piece boundary to keep within MAX_ANSWER."""
+    budget = MAX_ANSWER - templates.overhead(kind, slot, **values)
+    if len(fact) > budget:
+        cut = fact[: max(budget - 2, 0)]
+        stop = max(cut.rfind(p) for p in "，；、")
+        fact = (cut[:stop] if stop > budget // 2 else cut) + "……"
+    return templates.render(kind, **{slot: fact}, **values)

@@ -1,0 +1,113 @@
+"""One jieba tokenizer, with the domain dictionary, shared by the index and the question."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+import opencc
+import tomllib
+
+PUNCT_RE = re.compile(r"^[\W_]+$")
+YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+ENTITY_TAGS = {"ns", "nr", "nt", "nz"}
+
+jieba.setLogLevel(logging.WARNING)
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits, letters, brackets), collapse whitespace, lower-case Latin."""
+    text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split()).lower()
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The data files that shape tokenization, recorded so an index knows what built it."""
+
+    userdict: Path
+    stopwords: frozenset[str]
+    synonyms: dict[str, str]
+    entity_groups: tuple[frozenset[str], ...]
+
+    @classmethod
+    def load(cls, corpus_dir: Path) -> Vocabulary:
+        stop = frozenset(
+            w.strip() for w in (corpus_dir / "stopwords.txt").read_text(encoding="utf-8").splitlines()
+            if w.strip() and not w.startswith("#")
+        )
+        data = tomllib.loads((corpus_dir / "synonyms.toml").read_text(encoding="utf-8"))
+        synonyms = {normalize(k): normalize(v) for k, v in data.get("synonyms", {}).items()}
+        groups = tuple(frozenset(g) for g in data.get("entities", {}).get("groups", []))
+        return cls(corpus_dir / "userdict.txt", stop, synonyms, groups)
+
+
+class Tokenizer:
+    """jieba with the user dictionary, stopwords and synonyms; safe to share read-only."""
+
+    def __init__(self, vocab: Vocabulary):
+        self.vocab = vocab
+        self._jieba = jieba.Tokenizer()
+        self._jieba.load_userdict(str(vocab.userdict))
+        self._jieba.initialize()
+        self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        self._t2s = opencc.OpenCC("t2s")
+        self._syn_keys = sorted(vocab.synonyms, key=len, reverse=True)
+
+    def simplify(self, text: str) -> str:
+        """Traditional to simplified, then normalize()."""
+        return normalize(self._t2s.convert(text))
+
+    def apply_synonyms(self, text: str) -> str:
+        """Rewrite a question's wording into the corpus's (longest match first, one pass)."""
+        out, i = [], 0
+        while i < len(text):
+            for key in self._syn_keys:
+                if text.startswith(key, i):
+                    value = self.vocab.synonyms[key]
+                    # "基本农田" -> "永久基本农田" must not double an existing prefix
+                    if not (value.endswith(key) and "".join(out).endswith(value[: -len(key)])):
+                        out.append(value)
+                        i += len(key)
+                        break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+    def tokens(self, text: str) -> list[str]:
+        """Search-mode tokens without punctuation or stopwords (for BM25)."""
+        text = normalize(text)
+        return [
+            t for t in self._jieba.cut_for_search(text)
+            if t.strip() and not PUNCT_RE.match(t) and t not in self.vocab.stopwords
+        ]
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs of a question, punctuation removed."""
+        pairs = self._pos.cut(normalize(text))
+        return [(w.word, w.flag) for w in pairs if w.word.strip() and not PUNCT_RE.match(w.word)]
+
+    def entities(self, text: str) -> list[str]:
+        """Places, organisations and other proper names in a question."""
+        return [w for w, tag in self.tagged(text) if tag in ENTITY_TAGS and len(w) > 1]
+
+    def is_stopword(self, word: str) -> bool:
+        return word in self.vocab.stopwords
+
+    def fingerprint(self) -> dict:
+        return {
+            "tokenizer": f"jieba {jieba.__version__} cut_for_search",
+            "userdict": self.vocab.userdict.name,
+            "userdict_bytes": self.vocab.userdict.stat().st_size,
+            "stopwords": len(self.vocab.stopwords),
+        }
+
+
+def years(text: str) -> list[str]:
+    """Four-digit years named in a text ("2024年" -> "2024")."""
+    return YEAR_RE.findall(normalize(text))

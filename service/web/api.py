@@ -1,0 +1,70 @@
+"""POST /api/ask and GET /healthz: a thin JSON adapter over QAEngine.ask."""
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..qa.engine import QAEngine
+from .errors import ApiError
+
+bp = Blueprint("api", __name__)
+
+MEANINGFUL_RE = re.compile(r"[\w]", re.UNICODE)
+CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def engine() -> QAEngine:
+    return current_app.extensions["qa"]
+
+
+def json_body() -> dict:
+    """The request's JSON object, or an ApiError saying what is wrong with it."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "请求须为 Content-Type: application/json")
+    raw = request.get_data(cache=True)
+    if len(raw) > current_app.config["MAX_BODY_BYTES"]:
+        raise ApiError(413, "body_too_large", "请求体过大")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ApiError(400, "invalid_encoding", "请求体不是有效的 UTF-8") from err
+    except json.JSONDecodeError as err:
+        raise ApiError(400, "invalid_json", "请求体不是有效的 JSON") from err
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "请求体须为 JSON 对象")
+    return body
+
+
+def read_question(body: dict) -> tuple[str, str | None]:
+    """Validate the question and conversation id of an /api/ask body."""
+    question = body.get("question")
+    if question is None:
+        raise ApiError(400, "missing_question", "缺少 question 字段")
+    if not isinstance(question, str):
+        raise ApiError(400, "invalid_question", "question 须为字符串")
+    question = question.strip()
+    if not question or not MEANINGFUL_RE.search(question):
+        raise ApiError(400, "empty_question", "问题不能为空")
+    if len(question) > current_app.config["MAX_QUESTION_CHARS"]:
+        raise ApiError(400, "question_too_long", f"问题不能超过 {current_app.config['MAX_QUESTION_CHARS']} 个字")
+    conversation_id = body.get("conversation_id")
+    if conversation_id in (None, ""):
+        conversation_id = None
+    elif not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.match(conversation_id):
+        raise ApiError(400, "invalid_conversation_id", "conversation_id 格式不正确")
+    return question, conversation_id
+
+
+@bp.post("/api/ask")
+def ask():
+    question, conversation_id = read_question(json_body())
+    answer = engine().ask(question, conversation_id, channel="api")
+    return jsonify(answer.to_json())
+
+
+@bp.get("/healthz")
+def healthz():
+    qa = engine()
+    return jsonify({"status": "ok", "documents": len(qa.documents), "clauses": len(qa.clauses)})
