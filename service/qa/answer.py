@@ -27,8 +27,11 @@ TARGET_TEXT_RE = re.compile(r"目标|力争|达到|以上|左右|提高到|不�
 NUMBER_RE = re.compile(r"\d")
 TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间")
 NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")
+# An organisation name: a run of name characters (no verbs or prepositions that would
+# join two phrases, such as 对/每/要) ending in an organisation suffix.
 ORG_RE = re.compile(
-    r"[\u4e00-\u9fa5]{1,14}?(?:办公厅|委员会|人民政府|政府|部|委|局|署|总局|银行|厅|院|联合会)"
+    r"[^\W对每要将由在向为把被从等了的和与及或是会同]{0,12}?"
+    r"(?:党委和政府|办公厅|委员会|人民政府|政府|部|委|局|署|总局|银行|厅|院|联合会)"
 )
 NOT_ORG = ("全部", "内部", "局部", "干部", "部分", "外部", "各部", "有关部", "等部", "学院", "医院", "法院")
 SENTENCE_RE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
@@ -105,9 +108,13 @@ def extract_fact(sentence: str, kind: str, cover, next_sentences: str = "") -> F
     """Choose the span of the answering sentence that states what the question asks."""
     if kind == "quantity":
         parts = pieces(sentence, split_lists=True)
-        i, j, c = best_window(parts, cover, need_number=True)
+        lead = ""
+        if len(parts) > 1 and parts[0].endswith(("：", ":")):
+            # "主要目标是：" governs every figure after it; it is context, not the fact
+            lead, parts = parts[0], parts[1:]
+        i, j, c = best_window(parts, lambda t: cover(lead + t), need_number=True)
         if c < 0:  # no figure in the sentence: fall back to the best plain window
-            i, j, c = best_window(parts, cover, need_number=False)
+            i, j, c = best_window(parts, lambda t: cover(lead + t), need_number=False)
         return Fact(trim("".join(parts[i:j])), sentence, max(c, 0.0))
     if kind == "time":
         parts = pieces(sentence, split_lists=False)

@@ -212,7 +212,10 @@ def _is_headline(text: str, allow_comma: bool = False) -> bool:
     if CLAUSE_RE.match(text) or SECTION_RE.match(text) or DASH_RE.match(text):
         return False
     inner = "。：:；;！？" if allow_comma else "。，,：:；;！？"
-    return not any(ch in text for ch in inner)
+    if any(ch in text for ch in inner):
+        return False
+    # a heading never breaks inside a quotation; a column line often does
+    return text.count("“") == text.count("”") and text.count("（") == text.count("）")
 
 
 def _match_title(lines: list[Line], i: int, catalog: list[DocMeta]) -> tuple[str, int] | None:
