@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from service.qa.tokenize import years
+
+
+@pytest.fixture(scope="module")
+def tok(engine):
+    return engine.tokenizer
+
+
+@pytest.mark.parametrize("word", ["耕地保有量", "永久基本农田", "占补平衡", "高标准农田", "以旧换新", "地区生产总值"])
+def test_domain_words_stay_whole(tok, word):
+    assert word in tok.tokens(f"关于{word}的规定")
+
+
+def test_question_words_and_function_words_removed(tok):
+    tokens = tok.tokens("耕地保有量目标是多少？")
+    assert "是多少" not in tokens and "多少" not in tokens and "是" not in tokens and "？" not in tokens
+    assert "耕地保有量" in tokens and "目标" in tokens
+
+
+@pytest.mark.parametrize(
+    ("asked", "meant"),
+    [
+        ("GDP增长目标", "地区生产总值增长目标"),
+        ("经济总量是多少", "地区生产总值是多少"),
+        ("基本农田保护面积", "永久基本农田保护面积"),
+        ("永久基本农田保护面积", "永久基本农田保护面积"),  # no doubled prefix
+        ("守住耕地", "保有耕地"),
+    ],
+)
+def test_synonyms(tok, asked, meant):
+    assert tok.apply_synonyms(tok.simplify(asked)) == meant
+
+
+def test_traditional_questions_simplified(tok):
+    assert tok.simplify("耕地保有量目標是多少？") == "耕地保有量目标是多少?"
+    assert tok.simplify("ＧＤＰ　增長") == "gdp 增长"
+
+
+def test_entities_and_years(tok):
+    assert "日本" in tok.entities("日本的耕地保有量是多少")
+    assert years("黔东南州2028年粮食产量目标") == ["2028"]
+    assert years("2024 年的呢") == ["2024"]
+
+
+def test_index_records_what_built_it(engine):
+    fp = engine.index.fingerprint
+    assert fp["userdict"] == "userdict.txt" and fp["tokenizer"].startswith("jieba")
