@@ -15,7 +15,7 @@ MAX_ANSWER = 300
 # Question kinds, first match wins. The cues are question words, so they are read
 # before stopwords are removed.
 KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("definition", re.compile(r"什么是|是什么意思|指的是什么|指什么|什么意思|含义|定义|是指什么")),
+    ("definition", re.compile(r"什么是|是什么意思|指的是什么|指什么|什么意思|含义|定义|是指什么|是什么[？?]?$")),
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|哪家|由哪|牵头|负责部门|什么机构|哪个机构")),
     ("time", re.compile(r"多久|什么时候|何时|哪一年|哪年|几年一次|期限|频率|每隔|多长时间|截止|时限|几月")),
     ("quantity", re.compile(r"多少|多大|多高|多长|比例|比重|百分之|增长率|目标[？?]?$|[几多]成|几个百分点")),
@@ -26,6 +26,7 @@ TARGET_RE = re.compile(r"目标|计划|要|力争|预期")
 TARGET_TEXT_RE = re.compile(r"目标|力争|达到|以上|左右|提高到|不低于|确保|稳定在|控制在")
 NUMBER_RE = re.compile(r"\d")
 TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间")
+PERMISSION_RE = re.compile(r"可以|能否|能不能|可不可以|允许|准许|能")
 NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")
 # An organisation name: a run of name characters (no verbs or prepositions that would
 # join two phrases, such as 对/每/要) ending in an organisation suffix.
@@ -159,12 +160,10 @@ def responsible_body(text: str) -> str:
     return span.replace("要", "").strip("，、")
 
 
-def verdict(fact: str) -> str:
-    """A yes/no lead only where the rule is plainly prohibitive or permissive."""
-    if NEGATION_RE.search(fact):
+def verdict(question: str, fact: str) -> str:
+    """'不可以。' where a question asks leave and the rule plainly forbids; otherwise the rule speaks alone."""
+    if PERMISSION_RE.search(question) and NEGATION_RE.search(fact):
         return "不可以。"
-    if re.search(r"可以|允许|支持|鼓励", fact):
-        return "可以。"
     return ""
 
 

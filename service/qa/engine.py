@@ -38,6 +38,9 @@ MIN_COVERAGE = 0.55
 # close to the best one (so "which document?" is answered rather than guessed).
 CONFLICT_RATIO = 0.9
 RELATED_COVERAGE = 0.3
+# A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it
+# announces follows it.
+TITLE_SENTENCE = 16
 CANDIDATES = 20
 
 
@@ -48,6 +51,8 @@ class Query:
     kind: str
     tokens: list[str]
     terms: list[str]  # content words for coverage
+    verbs: frozenset[str]  # which of them are verbs (an unknown verb is weaker evidence than an unknown noun)
+    units: list[str]  # measure words ("亩", "户"): which figure is meant, not what it is about
     entities: list[str]
     years: list[str]
     target: bool
@@ -117,19 +122,25 @@ class QAEngine:
         kind = compose.answer_kind(question)
         if inherit_kind and kind in ("general", "measures") and inherit_kind not in ("help", "refusal"):
             kind = inherit_kind
-        terms = []
-        for word, _tag in self.tokenizer.tagged(text):
+        terms, verbs, units = [], set(), []
+        for word, tag in self.tokenizer.tagged(text):
             if self.tokenizer.is_stopword(word) or re.fullmatch(r"\d+|年", word):
                 continue
+            if tag == "q" and len(word) == 1:
+                units.append(word)
+                continue
+            if tag.startswith("v"):
+                verbs.add(word)
             if word not in terms:
                 terms.append(word)
+        tokens = [t for t in self.tokenizer.tokens(text) if t not in units]
         return Query(
-            asked=question, text=text, kind=kind, tokens=self.tokenizer.tokens(text), terms=terms,
+            asked=question, text=text, kind=kind, tokens=tokens, terms=terms, verbs=frozenset(verbs), units=units,
             entities=[e for e in self.tokenizer.entities(text) if not re.fullmatch(r"\d+", e)],
             years=years(text), target=compose.asks_target(question),
         )
 
-    def _term_weight(self, term: str) -> float:
+    def _term_weight(self, term: str, verb: bool = False) -> float:
         w = self.index.weight(term)
         if w:
             return w
@@ -137,16 +148,17 @@ class QAEngine:
         known = [self.index.weight(p) for p in parts if self.index.known(p)]
         if known and len(known) == len(parts):
             return max(known)
-        # a word the corpus never uses: the strongest sign the question is about something else
-        return self.index.weight_unseen
+        # A noun the corpus never uses is the strongest sign the question is about something
+        # else (天气, 起征点); an unknown verb (办理) is only a different way of asking.
+        return self.index.weight_unseen / 2 if verb else self.index.weight_unseen
 
     def coverage(self, query: Query, context: str) -> float:
         """Idf-weighted share of the question's content words that the folded context contains."""
         total = hit = 0.0
         for term in query.terms:
-            w = self._term_weight(term)
+            w = self._term_weight(term, term in query.verbs)
             total += w
-            if term in context:
+            if any(v in context for v in self._variants(term)):
                 hit += w
             else:
                 # segmented differently in the passage: all its parts must be there
@@ -176,6 +188,14 @@ class QAEngine:
         return out
 
     # ---- answering --------------------------------------------------------------------
+    def answering(self, query: Query, cands: list[Candidate]) -> list[Candidate]:
+        """The passages to read for the answer: for a figure, those that hold one, if any do."""
+        if query.kind == "quantity":
+            with_figures = [c for c in cands if c.coverage >= MIN_COVERAGE and compose.NUMBER_RE.search(c.clause.text)]
+            if with_figures:
+                return with_figures[:3]
+        return cands[:3]
+
     def candidates(self, query: Query) -> list[Candidate]:
         hits = self.index.search(query.tokens, CANDIDATES)
         if not hits:
@@ -208,9 +228,9 @@ class QAEngine:
         cands = self.candidates(query)
         if not cands or cands[0].coverage < MIN_COVERAGE:
             return self.refuse(query, cands)
-        picked = self.pick_sentence(query, cands[:3])
+        picked = self.pick_sentence(query, self.answering(query, cands))
         best, fact = picked
-        text = self.render(query.kind, best.clause, fact.text)
+        text = self.render(query.kind, best.clause, fact.text, query.asked)
         citations = [self.cite(best, fact.sentence)]
         conflict = self.conflicting(query, cands, best, fact)
         if conflict:
@@ -234,23 +254,26 @@ class QAEngine:
         for rank, cand in enumerate(cands):
             context_extra = fold(cand.clause.section + cand.clause.document).lower()
             sents = compose.sentences(cand.clause.text)
-            numbered = cand.clause.number.startswith("（")
+            titled = len(sents) > 1 and (cand.clause.number.startswith("（") or len(sents[0][1]) <= TITLE_SENTENCE)
+            # a paragraph's title sentence governs every sentence after it
+            title = fold(sents[0][1]).lower() if titled else ""
             for k, (_, sentence) in enumerate(sents):
                 following = "".join(s for _, s in sents[k + 1 : k + 3])
-                heading = fold(sentence).lower() if k == 0 and numbered else ""
+                lead = title if k else ""
 
-                def cover(text: str, heading: str = heading, extra: str = context_extra) -> float:
-                    return self.coverage(query, fold(text).lower() + heading + extra)
+                def cover(text: str, lead: str = lead, extra: str = context_extra) -> float:
+                    return self.coverage(query, lead + fold(text).lower() + extra)
 
-                if heading and following and query.kind not in ("quantity", "time"):
-                    # a clause's title sentence: the measures it announces follow it
-                    fact = compose.extract_fact(following, query.kind, cover)
+                if k == 0 and titled and query.kind not in ("quantity", "time"):
+                    # the title itself answers with the measures it announces
+                    lead = title
+                    fact = compose.extract_fact(following, query.kind, lambda t, x=context_extra: cover(title + t, "", x))
                 else:
                     fact = compose.extract_fact(sentence, query.kind, cover, following)
-                s_cov = self.coverage(query, fold(fact.text).lower())
+                s_cov = self.coverage(query, lead + fold(fact.text).lower() + context_extra)
                 value = 0.45 * cand.score + 0.55 * s_cov - 0.01 * rank
                 if query.kind == "quantity" and compose.NUMBER_RE.search(fact.text):
-                    value += 0.1
+                    value += 0.1 + (0.05 if any(u in fact.text for u in query.units) else 0.0)
                 if query.kind == "time" and compose.TIME_RE.search(fact.text):
                     value += 0.1
                 if query.kind == "who" and compose.responsible_body(fact.text):
@@ -260,7 +283,7 @@ class QAEngine:
                 if query.years and all(y in fact.sentence for y in query.years):
                     value += 0.1
                 if best is None or value > best[0] + 1e-9:
-                    best = (value, cand, fact)
+                    best = (value, cand, compose.Fact(fact.text, fact.sentence, s_cov))
         assert best is not None
         return best[1], best[2]
 
@@ -319,7 +342,7 @@ class QAEngine:
     def section_label(clause: Clause) -> str:
         return clause.section or "正文"
 
-    def render(self, kind: str, clause: Clause, fact: str) -> str:
+    def render(self, kind: str, clause: Clause, fact: str, question: str = "") -> str:
         values = {"document": clause.document, "section": self.section_label(clause)}
         if kind == "who":
             body = compose.responsible_body(fact)
@@ -327,7 +350,7 @@ class QAEngine:
                 return compose.fit(self.templates, "who", fact, body=body, **values)
             kind = "general"
         if kind == "yesno":
-            return compose.fit(self.templates, "yesno", fact, verdict=compose.verdict(fact), **values)
+            return compose.fit(self.templates, "yesno", fact, verdict=compose.verdict(question, fact), **values)
         if kind not in ("quantity", "time", "measures", "definition"):
             kind = "general"
         return compose.fit(self.templates, kind, fact, **values)
