@@ -259,15 +259,15 @@ class QAEngine:
             title = fold(sents[0][1]).lower() if titled else ""
             for k, (_, sentence) in enumerate(sents):
                 following = "".join(s for _, s in sents[k + 1 : k + 3])
-                lead = title if k else ""
+                # the title itself answers with the measures it announces
+                announces = k == 0 and titled and query.kind not in ("quantity", "time")
+                lead = title if k or announces else ""
 
                 def cover(text: str, lead: str = lead, extra: str = context_extra) -> float:
                     return self.coverage(query, lead + fold(text).lower() + extra)
 
-                if k == 0 and titled and query.kind not in ("quantity", "time"):
-                    # the title itself answers with the measures it announces
-                    lead = title
-                    fact = compose.extract_fact(following, query.kind, lambda t, x=context_extra: cover(title + t, "", x))
+                if announces:
+                    fact = compose.extract_fact(following, query.kind, cover)
                 else:
                     fact = compose.extract_fact(sentence, query.kind, cover, following)
                 s_cov = self.coverage(query, lead + fold(fact.text).lower() + context_extra)
