@@ -529,14 +529,11 @@ def _clause(doc: Document, k: int, unit: Unit, source: str, alts: list[Span]) ->
 
 
 def _structured_doc(fragment: Fragment, page_titles: set[str], sections: int, clauses: int) -> str | None:
-    """The catalog document a fragment prints, if it is one: titled here or on the page, and structured."""
-    structured = sections + clauses >= 3
-    if fragment.titles and (structured or len(fragment.lines) > 3 and not page_titles - fragment.titles):
-        if structured:
-            return sorted(fragment.titles)[0]
-    if structured and page_titles:
-        return sorted(page_titles)[0]
-    return None
+    """The catalog document a structured fragment prints: titled in it, or elsewhere on its page."""
+    if sections + clauses < 3:
+        return None
+    titles = fragment.titles or page_titles
+    return sorted(titles)[0] if titles else None
 
 
 def _news_title(fragment: Fragment, paras: list[tuple[str, list[Line]]]) -> str:
