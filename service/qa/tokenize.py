@@ -52,7 +52,8 @@ class Tokenizer:
     def __init__(self, vocab: Vocabulary):
         self.vocab = vocab
         self._jieba = jieba.Tokenizer()
-        self._jieba.load_userdict(str(vocab.userdict))
+        with open(vocab.userdict, "rb") as userdict:  # jieba leaves a path's file open (ResourceWarning)
+            self._jieba.load_userdict(userdict)
         self._jieba.initialize()
         self._pos = jieba.posseg.POSTokenizer(self._jieba)
         self._t2s = opencc.OpenCC("t2s")
