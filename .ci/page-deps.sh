@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Browser tests (pytest -m browser) drive Debian's chromium through Playwright; install it when missing.
-# Idempotent: does nothing when /usr/bin/chromium is already there. Playwright itself comes from pip
-# (the [test] extra); its own browser download (`playwright install`) is never used.
+# What the browser tests (pytest -m browser) need from Debian: chromium, driven through Playwright
+# (installed by pip with the [test] extra; its own browser download, `playwright install`, is never used),
+# and a CJK font so pages and the README screenshot show Chinese rather than boxes.
+# Idempotent: installs only what is missing.
 set -euo pipefail
-if [ ! -x /usr/bin/chromium ]; then
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "CJK" || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # fonts-noto-cjk: the page is Chinese; without a CJK font the screenshot shows boxes
-  apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatch
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import tomllib
+from markupsafe import escape
 
 from service.config import load_settings
 from service.web.chat import load_examples
@@ -114,8 +117,6 @@ def test_unknown_document_is_a_404_page_that_escapes_the_id(client):
 
 def test_corpus_text_is_escaped_in_the_document_view(client, engine):
     # every clause of every document is rendered as text: its characters come back HTML-escaped
-    from markupsafe import escape
-
     for doc_id in engine.documents:
         html = client.get(f"/documents/{doc_id}").get_data(as_text=True)
         for clause in engine.document_clauses(doc_id):
@@ -123,5 +124,11 @@ def test_corpus_text_is_escaped_in_the_document_view(client, engine):
 
 
 def test_templates_and_static_files_are_package_data():
-    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"web/templates/*.html"' in pyproject and '"web/static/*"' in pyproject
+    root = Path(__file__).resolve().parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"]["service"]
+    shipped = [p for d in ("templates", "static") for p in (root / "service" / "web" / d).iterdir() if p.is_file()]
+    assert shipped
+    for path in shipped:
+        relative = path.relative_to(root / "service").as_posix()
+        assert any(fnmatch(relative, pattern) for pattern in patterns), f"{relative} would not be installed"

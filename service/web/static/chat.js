@@ -242,14 +242,15 @@
     return item;
   }
 
-  function renderError(message, question) {
+  function renderError(message, question, index) {
     const item = el("li", "message error");
     item.setAttribute("role", "alert");
     item.appendChild(el("p", "error-text", message));
     item.appendChild(
       button("重试", "retry", () => {
+        if (busy) return;
         item.remove();
-        ask(question, { retry: true });
+        ask(question, index);
       }),
     );
     return item;
@@ -257,8 +258,15 @@
 
   function render() {
     list.replaceChildren();
-    state.messages.forEach((m) => {
-      list.appendChild(m.type === "question" ? renderQuestion(m.text) : renderAnswer(m.data));
+    state.messages.forEach((m, i) => {
+      if (m.type !== "question") {
+        list.appendChild(renderAnswer(m.data));
+        return;
+      }
+      list.appendChild(renderQuestion(m.text));
+      const next = state.messages[i + 1];
+      // asked before the reload but never answered (an error, or the tab closed while waiting)
+      if (!next || next.type !== "answer") list.appendChild(renderError("这个问题还没有得到回答。", m.text, i));
     });
     emptyState.hidden = state.messages.length > 0;
   }
@@ -286,11 +294,13 @@
     form.setAttribute("aria-busy", String(on));
   }
 
-  async function ask(question, options) {
+  // Ask a new question, or (with index) ask again the unanswered question stored at that index.
+  async function ask(question, index) {
     if (busy) return;
-    const retry = options && options.retry;
-    if (!retry) {
+    const conversation = state;
+    if (index === undefined) {
       state.messages.push({ type: "question", text: question });
+      index = state.messages.length - 1;
       save();
       list.appendChild(renderQuestion(question));
       emptyState.hidden = true;
@@ -299,6 +309,7 @@
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), ASK_TIMEOUT_MS);
     let error = "";
+    let data = null;
     try {
       const body = { question: question };
       if (state.conversationId) body.conversation_id = state.conversationId;
@@ -308,15 +319,8 @@
         body: JSON.stringify(body),
         signal: controller.signal,
       });
-      if (response.ok) {
-        const data = await response.json();
-        state.conversationId = data.conversation_id || state.conversationId;
-        state.messages.push({ type: "answer", data: data });
-        save();
-        list.appendChild(renderAnswer(data));
-      } else {
-        error = await errorMessage(response);
-      }
+      if (response.ok) data = await response.json();
+      else error = await errorMessage(response);
     } catch (err) {
       error = err && err.name === "AbortError"
         ? "等待回答超时，请重试。"
@@ -325,8 +329,18 @@
       clearTimeout(timer);
       setBusy(false);
     }
-    if (error) list.appendChild(renderError(error, question));
-    list.lastElementChild && list.lastElementChild.scrollIntoView({ block: "nearest" });
+    if (conversation !== state) return; // 新对话 was pressed while waiting: this reply belongs to the old one
+    if (data) {
+      state.conversationId = data.conversation_id || state.conversationId;
+      // the answer goes right after its question, also when an older question is retried
+      state.messages.splice(index + 1, 0, { type: "answer", data: data });
+      save();
+      if (index === state.messages.length - 2) list.appendChild(renderAnswer(data));
+      else render();
+    } else {
+      list.appendChild(renderError(error, question, index));
+    }
+    if (list.lastElementChild) list.lastElementChild.scrollIntoView({ block: "nearest" });
   }
 
   function submitInput() {
