@@ -230,6 +230,45 @@ def test_copy_puts_answer_and_source_on_the_clipboard(page, live_server):
     assert copied.endswith(f"来源：《{title}》 一、总体要求")
 
 
+CONTRAST = """selectors => selectors.map(selector => {
+  const node = document.querySelector(selector);
+  if (!node) return [selector, 0];
+  const rgba = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map(v => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let back = node, bg = null;
+  while (back && !bg) {
+    const c = rgba(getComputedStyle(back).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] === 1)) bg = c;
+    back = back.parentElement;
+  }
+  const fg = luminance(rgba(getComputedStyle(node).color));
+  const b = luminance(bg || [255, 255, 255]);
+  return [selector, (Math.max(fg, b) + 0.05) / (Math.min(fg, b) + 0.05)];
+})"""
+
+
+def test_text_has_readable_contrast(page):
+    page.goto("/")
+    page.route("**/api/ask", lambda route: route.fulfill(status=503, body="down"), times=1)
+    ask(page, "耕地保有量目标是多少？")
+    ask(page, "耕地保有量目标是多少？")
+    ask(page, "日本的耕地保有量是多少？")
+    page.locator("details.related > summary").click()
+    selectors = [
+        ".intro", ".site-header .brand", ".question .bubble", ".answered .answer-text", ".citation-doc",
+        ".citation-where", ".answered .clause-text", "mark.answer-sentence", ".citation-open", "button.copy",
+        "button.rate", ".feedback-label", "#send", "#new-chat", ".refusal .answer-label", ".refusal .answer-text",
+        ".related .related-note", ".related .clause-text", ".error .error-text", ".error button.retry",
+    ]
+    page.evaluate("document.getElementById('empty-state').hidden = false")
+    ratios = dict(page.evaluate(CONTRAST, selectors))
+    low = {selector: round(ratio, 2) for selector, ratio in ratios.items() if ratio < 4.5}  # WCAG AA, body text
+    assert not low, low
+
+
 def test_keyboard_alone_can_ask(page):
     page.goto("/")
     page.keyboard.press("Tab")  # skip link

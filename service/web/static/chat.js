@@ -322,9 +322,9 @@
       if (response.ok) data = await response.json();
       else error = await errorMessage(response);
     } catch (err) {
-      error = err && err.name === "AbortError"
-        ? "等待回答超时，请重试。"
-        : "无法连接服务器，请检查网络后重试。";
+      if (err && err.name === "AbortError") error = "等待回答超时，请重试。";
+      else if (err instanceof SyntaxError) error = "服务器的回复无法识别，请稍后重试。";
+      else error = "无法连接服务器，请检查网络后重试。";
     } finally {
       clearTimeout(timer);
       setBusy(false);
