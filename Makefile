@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-test lint ingest-report clean
+.PHONY: run test install install-test lint ingest-report clean screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: install
 test: install-test
 	$(BIN)/ruff check service tests
 	$(BIN)/python -m pytest
+
+# docs/screenshot.png: the page with a cited answer, taken by the browser test in headless Chromium
+screenshot: install-test
+	POLICY_QA_SCREENSHOT=docs/screenshot.png $(BIN)/python -m pytest -m browser -k screenshot_of_a_cited_answer
 
 ingest-report: install
 	$(BIN)/policy-qa ingest

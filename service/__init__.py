@@ -20,8 +20,9 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     app.json.ensure_ascii = False
     app.extensions["qa"] = engine or QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
 
-    from .web import api, errors
+    from .web import api, chat, errors
 
     errors.register(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(chat.bp)
     return app
