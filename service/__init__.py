@@ -20,8 +20,10 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     app.json.ensure_ascii = False
     app.extensions["qa"] = engine or QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
 
+    from . import slack
     from .web import api, errors
 
     errors.register(app)
     app.register_blueprint(api.bp)
+    slack.register(app)
     return app
