@@ -44,27 +44,34 @@ def slack_message(answer: Answer) -> dict:
     """Block Kit: the answer, the quoted answering sentences, a context block naming the sources."""
     if not answer.answered:
         return slack_notice(answer.text)
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": clip(escape_mrkdwn(answer.text),
-                                                                                     SECTION_LIMIT)}}]
+    blocks = [mrkdwn_section(escape_mrkdwn(answer.text))]
     for citation in quoted(answer.citations):
-        quote = "\n".join(f"> {line}" for line in escape_mrkdwn(citation.sentence).splitlines() if line.strip())
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(quote, SECTION_LIMIT)}})
-    sources = answer.citations[:MAX_SOURCES]
-    if sources:
-        elements = [{"type": "mrkdwn", "text": clip(f"{'来源' if i == 0 else '另见'}：{escape_mrkdwn(source_label(c))}",
-                                                   SECTION_LIMIT)} for i, c in enumerate(sources)]
-        blocks.append({"type": "context", "elements": elements})
+        lines = escape_mrkdwn(citation.sentence).splitlines()
+        blocks.append(mrkdwn_section("\n".join(f"> {line}" for line in lines if line.strip())))
+    if answer.citations:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": clip(f"{label(i)}：{escape_mrkdwn(source_label(c))}", SECTION_LIMIT)}
+            for i, c in enumerate(answer.citations[:MAX_SOURCES])
+        ]})
     fallback = answer.text
     if answer.citations:
-        fallback += f"\n来源：{source_label(answer.citations[0])}"
+        fallback += f"\n{label(0)}：{source_label(answer.citations[0])}"
     return {"text": clip(escape_mrkdwn(fallback), FALLBACK_LIMIT), "blocks": blocks}
+
+
+def mrkdwn_section(escaped: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(escaped, SECTION_LIMIT)}}
+
+
+def label(index: int) -> str:
+    """The first source answers; the others are related passages."""
+    return "来源" if index == 0 else "另见"
 
 
 def slack_notice(text: str) -> dict:
     """A reply with no sources (refusal, help, error): one section and its fallback."""
     escaped = escape_mrkdwn(text)
-    return {"text": clip(escaped, FALLBACK_LIMIT),
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(escaped, SECTION_LIMIT)}}]}
+    return {"text": clip(escaped, FALLBACK_LIMIT), "blocks": [mrkdwn_section(escaped)]}
 
 
 def mattermost_text(answer: Answer) -> str:
@@ -76,5 +83,5 @@ def mattermost_text(answer: Answer) -> str:
         lines += [f"> {escape_markdown(line)}" for line in citation.sentence.splitlines() if line.strip()]
         lines.append("")
     for i, citation in enumerate(answer.citations[:MAX_SOURCES]):
-        lines.append(f"**{'来源' if i == 0 else '另见'}**：{escape_markdown(source_label(citation))}  ")
+        lines.append(f"**{label(i)}**：{escape_markdown(source_label(citation))}")
     return "\n".join(lines).rstrip()

@@ -32,20 +32,23 @@ class MockSlack:
                     status, headers, payload = queue.pop(0) if len(queue) > 1 else (queue[0] if queue else OK)
                 time.sleep(mock._delays.get(path, 0))
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("x-slack-req-id", f"req-{len(mock.calls)}")
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("x-slack-req-id", f"req-{len(mock.calls)}")
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting, as the timeout test intends
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     @property
@@ -62,6 +65,13 @@ class MockSlack:
     def calls_to(self, path: str) -> list[dict]:
         with self._lock:
             return [c for c in self.calls if c["path"] == path]
+
+    def wait_for(self, path: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+        """The calls to path once there are count of them (or all there are after timeout)."""
+        deadline = time.monotonic() + timeout
+        while len(self.calls_to(path)) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.calls_to(path)
 
     def close(self) -> None:
         self.server.shutdown()

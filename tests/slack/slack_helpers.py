@@ -12,6 +12,7 @@ SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 MM_TOKEN = "mm-test-token"
 FORM = "application/x-www-form-urlencoded"
+JSON_CT = "application/json"
 
 
 def drain(app) -> None:
