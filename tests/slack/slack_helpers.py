@@ -8,6 +8,8 @@ import uuid
 
 from slack_sdk.signature import SignatureVerifier
 
+from service.slack.bot import conversation_id
+
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 MM_TOKEN = "mm-test-token"
@@ -51,3 +53,8 @@ def post_signed(client, path: str, body: str, content_type: str = FORM, headers:
     """POST body signed as Slack signs it; headers are added after signing (retry markers)."""
     return client.post(path, data=body, content_type=content_type,
                        headers={**signed_headers(body, **signing), **(headers or {})})
+
+
+def last_turn(app, channel: str, *parts: str):
+    """The latest turn the app's engine stored for the conversation these Slack ids name."""
+    return app.extensions["qa"].store.last_turn(conversation_id(channel, *parts))

@@ -5,8 +5,7 @@ import urllib.parse
 
 import pytest
 
-from service.slack.bot import conversation_id
-from tests.slack.slack_helpers import FORM, MM_TOKEN, unique
+from tests.slack.slack_helpers import FORM, MM_TOKEN, last_turn, unique
 
 
 def form(text: str, **fields) -> str:
@@ -31,13 +30,13 @@ def test_right_token_gets_markdown_answer_with_source(client):
 
 
 @pytest.mark.parametrize("authorization", [None, "Token wrong-token", f"Bearer {MM_TOKEN}", "Token", f"{MM_TOKEN}"])
-def test_wrong_or_missing_token_gets_401_and_no_answer(client, qa_engine, authorization):
+def test_wrong_or_missing_token_gets_401_and_no_answer(client, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     body = form("耕地保有量目标是多少？", channel_id="mmcDENIED", user_id="mmuDENIED")
     response = client.post("/mattermost/commands", data=body, content_type=FORM, headers=headers)
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "unauthorized"
-    assert qa_engine.store.last_turn(conversation_id("mattermost", "mmteam", "mmcDENIED", "mmuDENIED")) is None
+    assert last_turn(client.application, "mattermost", "mmteam", "mmcDENIED", "mmuDENIED") is None
 
 
 def test_empty_text_gets_help(client):

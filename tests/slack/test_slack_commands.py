@@ -6,8 +6,8 @@ import urllib.parse
 
 import pytest
 
-from service.slack.bot import WORKING_TEXT, conversation_id
-from tests.slack.slack_helpers import FORM, command_body, drain, post_signed, signed_headers
+from service.slack.bot import WORKING_TEXT
+from tests.slack.slack_helpers import FORM, command_body, drain, last_turn, post_signed, signed_headers
 
 QUESTION = "耕地保有量目标是多少？"
 DOCUMENT = "中共中央办公厅 国务院办公厅关于加强耕地保护提升耕地质量完善占补平衡的意见"
@@ -92,12 +92,12 @@ def test_refusal_gets_the_refusal_text_only(client, response_url_server):
     assert [b["type"] for b in message["blocks"]] == ["section"]
 
 
-def test_followup_in_the_same_channel_continues_the_conversation(client, qa_engine, response_url_server):
+def test_followup_in_the_same_channel_continues_the_conversation(client, response_url_server):
     fields = {"team_id": "T0001", "channel_id": "CFOLLOW", "user_id": "UFOLLOW"}
     hook = f"{response_url_server.url}/hook"
     post_signed(client, "/slack/commands", command_body(QUESTION, hook, **fields))
     post_signed(client, "/slack/commands", command_body("那永久基本农田呢？", hook, **fields))
-    turn = qa_engine.store.last_turn(conversation_id("slack", "T0001", "CFOLLOW", "UFOLLOW"))
+    turn = last_turn(client.application, "slack", "T0001", "CFOLLOW", "UFOLLOW")
     assert turn.question == "那永久基本农田呢？" and "永久基本农田" in turn.resolved and turn.answered
 
 
@@ -125,7 +125,7 @@ def no_timestamp(body):
 
 @pytest.mark.parametrize("make_headers", [forged, wrong_secret, stale, no_signature, no_timestamp, lambda b: {}])
 @pytest.mark.parametrize("path", ["/slack/commands", "/slack/events"])
-def test_unverified_requests_get_401_and_nothing_happens(client, qa_engine, slack_api, response_url_server,
+def test_unverified_requests_get_401_and_nothing_happens(client, slack_api, response_url_server,
                                                          make_headers, path):
     body = command_body(QUESTION, f"{response_url_server.url}/hook", channel_id="CFORGED", user_id="UFORGED")
     if path == "/slack/events":
@@ -135,7 +135,7 @@ def test_unverified_requests_get_401_and_nothing_happens(client, qa_engine, slac
     assert "xyz" not in response.get_data(as_text=True) and "18.65" not in response.get_data(as_text=True)
     drain(client.application)
     assert slack_api.calls == [] and response_url_server.calls == []
-    assert qa_engine.store.last_turn(conversation_id("slack", "T0001", "CFORGED", "UFORGED")) is None
+    assert last_turn(client.application, "slack", "T0001", "CFORGED", "UFORGED") is None
 
 
 def test_body_altered_after_signing_is_refused(client, response_url_server):

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from service.slack import bot as slack_bot
-from service.slack.bot import ERROR_TEXT, conversation_id
-from tests.slack.slack_helpers import BOT_TOKEN, drain, event_body, post_signed, unique
+from service.slack.bot import ERROR_TEXT
+from tests.slack.slack_helpers import BOT_TOKEN, drain, event_body, last_turn, post_signed, unique
 
 JSON = "application/json"
 POST = "/api/chat.postMessage"
@@ -50,7 +50,7 @@ def test_mention_is_answered_in_thread_with_its_source(client, slack_api):
     assert "一、总体要求" in context
 
 
-def test_followup_in_a_thread_continues_that_thread(client, slack_api, qa_engine):
+def test_followup_in_a_thread_continues_that_thread(client, slack_api):
     first = mention()
     send(client, first)
     assert len(slack_api.wait_for(POST)) == 1  # as in Slack, the follow-up comes after the answer
@@ -58,7 +58,7 @@ def test_followup_in_a_thread_continues_that_thread(client, slack_api, qa_engine
     send(client, followup)
     drain(client.application)
     assert [c["body"]["thread_ts"] for c in slack_api.calls_to(POST)] == [first["ts"], first["ts"]]
-    turn = qa_engine.store.last_turn(conversation_id("slack", "T0001", first["channel"], first["ts"]))
+    turn = last_turn(client.application, "slack", "T0001", first["channel"], first["ts"])
     assert turn.question == "那永久基本农田呢？" and "永久基本农田" in turn.resolved
 
 
