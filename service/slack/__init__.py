@@ -5,16 +5,18 @@ import logging
 
 from flask import Flask
 
+from .bot import RESPONSE_TYPES, SlackBot
 from .dedup import Dedup, MemoryDedup
+from .routes import bp
 
 log = logging.getLogger(__name__)
 
 
 def register(app: Flask, dedup: Dedup | None = None) -> None:
     """Mount /slack/* and /mattermost/commands; dedup defaults to this process's memory."""
-    from .bot import SlackBot
-    from .routes import bp
-
+    for name in ("SLACK_RESPONSE_TYPE", "MATTERMOST_RESPONSE_TYPE"):
+        if app.config[name] not in RESPONSE_TYPES:
+            raise ValueError(f"{name} must be one of {RESPONSE_TYPES}, not {app.config[name]!r}")
     if app.config["SLACK_SIGNING_SECRET"]:
         app.extensions["slack"] = SlackBot(app, dedup or MemoryDedup())
     else:

@@ -26,6 +26,7 @@ MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 WORKING_TEXT = "正在查找相关政策原文，请稍候…"
 ERROR_TEXT = "抱歉，处理您的问题时出错了，请稍后再试。"
 API_TIMEOUT_SECONDS = 10
+MAX_ACK_BUDGET_MS = 2500  # Bolt stops waiting for ack() after 3 s, and so does Slack
 # Errors after which no message can reach that conversation at all, so no apology is attempted.
 UNDELIVERABLE = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "ratelimited", "not_authed", "invalid_auth",
@@ -66,19 +67,20 @@ class SlackBot:
 
     def __init__(self, flask_app: Flask, dedup: Dedup):
         config = flask_app.config
-        for name in ("SLACK_RESPONSE_TYPE", "MATTERMOST_RESPONSE_TYPE"):
-            if config[name] not in RESPONSE_TYPES:
-                raise ValueError(f"{name} must be one of {RESPONSE_TYPES}, not {config[name]!r}")
         self.flask_app = flask_app
         self.dedup = dedup
         self.token = config["SLACK_BOT_TOKEN"] or None
         self.response_type = config["SLACK_RESPONSE_TYPE"]
-        self.ack_budget = int(config["SLACK_ACK_BUDGET_MS"]) / 1000
+        budget = int(config["SLACK_ACK_BUDGET_MS"])
+        if not 0 <= budget <= MAX_ACK_BUDGET_MS:
+            raise ValueError(f"SLACK_ACK_BUDGET_MS must be between 0 and {MAX_ACK_BUDGET_MS}, not {budget}")
+        self.ack_budget = budget / 1000
         self.max_chars = int(config["MAX_QUESTION_CHARS"])
         # Created before gunicorn forks but start no thread until the first request in a worker.
         self.listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="slack-listener")
         self.askers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-ask")
-        client = WebClient(base_url=config["SLACK_API_BASE_URL"], timeout=API_TIMEOUT_SECONDS)
+        base_url = config["SLACK_API_BASE_URL"].rstrip("/") + "/"  # the client appends method names
+        client = WebClient(base_url=base_url, timeout=API_TIMEOUT_SECONDS)
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
         # authorize= instead of token= keeps Bolt from calling auth.test (at start or on the first
         # request): the bot's own messages are recognised by bot_id in the listener instead.

@@ -79,6 +79,27 @@ def test_empty_mention_gets_help(client, slack_api):
     assert "耕地保有量目标是多少" in call["body"]["text"] and "@我" in call["body"]["text"]
 
 
+def test_very_long_message_is_told_it_is_too_long(client, slack_api):
+    # far above the app's 16 KB body limit: Slack must get its 200, the user a polite reply
+    response = send(client, mention(f"<@UBOT> {'耕地' * 5000}"))
+    assert response.status_code == 200
+    drain(client.application)
+    [call] = slack_api.calls_to(POST)
+    assert "问题不能超过 500 个字" in call["body"]["text"]
+
+
+def test_engine_failure_gets_an_apology(client, slack_api, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(client.application.extensions["qa"], "ask", broken)
+    send(client, mention(), event_id="EvBROKEN")
+    drain(client.application)
+    [call] = slack_api.calls_to(POST)
+    assert call["body"]["text"] == ERROR_TEXT
+    assert "engine failed on Slack request EvBROKEN" in caplog.text
+
+
 @pytest.mark.parametrize("fields", [
     {"bot_id": "BOURS", "user": "UBOT"},  # our own reply in a DM
     {"bot_id": "BOTHER", "subtype": "bot_message"},  # another bot

@@ -43,6 +43,11 @@ def test_only_secrets_have_plain_names(monkeypatch):
     assert load_settings()["SLACK_RESPONSE_TYPE"] == "ephemeral"
 
 
-def test_bad_response_type_refused_at_start(qa_engine):
-    with pytest.raises(ValueError, match="SLACK_RESPONSE_TYPE"):
-        create_app({"SLACK_SIGNING_SECRET": "s", "SLACK_RESPONSE_TYPE": "public"}, engine=qa_engine)
+@pytest.mark.parametrize("config, problem", [
+    ({"SLACK_SIGNING_SECRET": "s", "SLACK_RESPONSE_TYPE": "public"}, "SLACK_RESPONSE_TYPE"),
+    ({"MATTERMOST_RESPONSE_TYPE": "everyone"}, "MATTERMOST_RESPONSE_TYPE"),
+    ({"SLACK_SIGNING_SECRET": "s", "SLACK_ACK_BUDGET_MS": 3000}, "SLACK_ACK_BUDGET_MS"),
+])
+def test_bad_settings_refused_at_start(qa_engine, config, problem):
+    with pytest.raises(ValueError, match=problem):
+        create_app({"SLACK_SIGNING_SECRET": "", "MATTERMOST_TOKEN": "", **config}, engine=qa_engine)
