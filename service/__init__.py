@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import slack
 from .config import load_settings
 from .qa.engine import QAEngine
 
@@ -20,10 +21,9 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     app.json.ensure_ascii = False
     app.extensions["qa"] = engine or QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
 
-    from . import slack
     from .web import api, errors
 
     errors.register(app)
-    app.register_blueprint(api.bp)
     slack.register(app)
+    app.register_blueprint(api.bp)
     return app
