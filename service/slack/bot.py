@@ -169,11 +169,12 @@ class SlackBot:
         # Our own replies, other bots, edits, joins and deletions all carry bot_id or a subtype.
         if event.get("bot_id") or event.get("subtype") or event.get("edited"):
             return
-        is_dm = event.get("channel_type") == "im"
-        if event.get("type") == "message" and not is_dm:
-            return
         channel, ts = event.get("channel"), event.get("ts")
         if not channel or not ts:
+            return
+        # app_mention carries no channel_type; DM channel ids start with D
+        is_dm = event.get("channel_type") == "im" or channel.startswith("D")
+        if event.get("type") == "message" and not is_dm:
             return
         # A mention inside a DM arrives twice, as app_mention and as message.im, under two event ids.
         if self.dedup.seen(f"message:{channel}:{ts}"):
