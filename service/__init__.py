@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import slack
 from .config import load_settings
 from .qa.engine import QAEngine
 
@@ -23,6 +24,7 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     from .web import api, chat, errors
 
     errors.register(app)
+    slack.register(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     return app

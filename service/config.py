@@ -19,6 +19,7 @@ class Setting:
     name: str
     default: object
     help: str
+    plain_env: bool = False  # also read from the unprefixed name, as platforms document it (SLACK_BOT_TOKEN)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -27,15 +28,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QUESTION_CHARS", 500, "longest question accepted by /api/ask (characters)"),
     Setting("MAX_BODY_BYTES", 16 * 1024, "largest request body accepted on /api/ (bytes)"),
     Setting("LOG_LEVEL", "INFO", "logging level of the service"),
+    Setting("SLACK_SIGNING_SECRET", "", "Slack app signing secret; without it /slack/* answers 404",
+            plain_env=True),
+    Setting("SLACK_BOT_TOKEN", "", "Slack bot token (xoxb-) used to post answers to @mentions and DMs",
+            plain_env=True),
+    Setting("SLACK_API_BASE_URL", "https://slack.com/api/", "Slack Web API base URL (tests point it at a mock)"),
+    Setting("SLACK_RESPONSE_TYPE", "ephemeral", "slash-command replies: ephemeral (asker only) or in_channel"),
+    Setting("SLACK_ACK_BUDGET_MS", 2000,
+            "a slash-command answer slower than this goes to response_url after a short ack (0: always)"),
+    Setting("MATTERMOST_TOKEN", "", "token of the Mattermost slash command; without it /mattermost/* answers 404",
+            plain_env=True),
+    Setting("MATTERMOST_RESPONSE_TYPE", "ephemeral", "Mattermost replies: ephemeral or in_channel"),
 )
 
 
 def load_settings(overrides: dict | None = None) -> dict:
-    """Defaults, then POLICY_QA_<NAME> environment variables, then the given mapping."""
+    """Defaults, then POLICY_QA_<NAME> (or a setting's plain name) environment variables, then the given mapping."""
     out: dict = {}
     for s in SETTINGS:
         value = s.default
         env = os.environ.get(f"POLICY_QA_{s.name}")
+        if env is None and s.plain_env:
+            env = os.environ.get(s.name)
         if env is not None:
             value = type(s.default)(env) if isinstance(s.default, int) else env
         out[s.name] = value

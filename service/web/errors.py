@@ -31,7 +31,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
-        if request.path.startswith("/api/") or request.path == "/healthz":
+        if request.path.startswith(("/api/", "/slack/", "/mattermost/")) or request.path == "/healthz":
             status = err.code or 500
             message = "请求体过大" if status == 413 else (err.description or err.name)
             return error_response(status, CODES.get(status, "error"), message)
