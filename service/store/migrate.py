@@ -1,0 +1,50 @@
+"""Run the Alembic migrations shipped inside the package (they work after a plain `pip install .`)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Any constant shared by every host: PostgreSQL advisory locks are keyed by a bigint.
+MIGRATION_LOCK = 0x706F6C6963795161  # "policyQa"
+
+
+def alembic_config(engine: sa.Engine | None = None, connection: sa.Connection | None = None) -> Config:
+    """An Alembic config that needs no alembic.ini: migrations next to this file, the store's connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        # a URL with its password, so `alembic` helpers that read it work; never logged by us
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Upgrade to `revision`; several hosts starting at once against one PostgreSQL take turns."""
+    # alembic announces each of its plugins at INFO on every start; the migrations it runs stay visible
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    with engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
+        try:
+            command.upgrade(alembic_config(connection=conn), revision)
+            conn.commit()
+        finally:
+            if postgres:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+
+
+def current(engine: sa.Engine) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
