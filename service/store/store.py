@@ -161,8 +161,10 @@ class Store:
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 with self._writing() as conn:
+                    # the row lock queues writers of one conversation on PostgreSQL (SQLite's
+                    # BEGIN IMMEDIATE already has), so max(number) + 1 cannot be taken twice
                     known = conn.execute(
-                        sa.select(conversations.c.id).where(conversations.c.id == conversation_id)
+                        sa.select(conversations.c.id).where(conversations.c.id == conversation_id).with_for_update()
                     ).first()
                     if known is None:
                         conn.execute(sa.insert(conversations).values(
@@ -174,7 +176,7 @@ class Store:
                     conn.execute(sa.insert(turns).values(number=number, **values))
                 return number
             except IntegrityError:
-                # PostgreSQL: another worker took this number (or created the conversation) first
+                # PostgreSQL: another worker created the same new conversation first
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
