@@ -1,7 +1,6 @@
 """Run the Alembic migrations shipped inside the package (they work after a plain `pip install .`)."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,8 +25,6 @@ def alembic_config(engine: sa.Engine | None = None, connection: sa.Connection | 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Upgrade to `revision`; several hosts starting at once against one PostgreSQL take turns."""
-    # alembic announces each of its plugins at INFO on every start; the migrations it runs stay visible
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     with engine.connect() as conn:
         postgres = conn.dialect.name == "postgresql"
         if postgres:

@@ -1,6 +1,7 @@
 """Store: durable conversations, feedback, the unanswered queue and Slack event ids over SQLAlchemy Core."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -125,6 +126,8 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent; serialized across hosts on PostgreSQL)."""
+        # alembic announces each of its plugins at INFO when first imported; the migrations it runs stay visible
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         from .migrate import upgrade
 
         upgrade(self.engine)
