@@ -74,7 +74,8 @@ def add_store_commands(sub) -> None:
     export.add_argument("--days", type=int, default=30, help="how far back (default 30)")
     purge = sub.add_parser("purge", help="delete turns and feedback older than the retention period")
     purge.add_argument("--days", type=int, default=None, help="override RETENTION_DAYS")
-    sub.add_parser("migrate", help="bring the database schema up to date (the app also does this at start)")
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date (the app also does this at start)")
+    migrate.add_argument("--new", metavar="MESSAGE", help="then write a migration for what schema.py changed")
 
 
 def store_command(args: argparse.Namespace, settings: dict) -> int:
@@ -85,6 +86,10 @@ def store_command(args: argparse.Namespace, settings: dict) -> int:
     try:
         store.migrate()
         if args.command == "migrate":
+            if args.new:
+                from .store.migrate import new_revision
+
+                new_revision(store.engine, args.new)
             print("schema is up to date")
             return 0
         if args.command == "purge":

@@ -12,13 +12,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x706F6C6963795161  # "policyQa"
 
 
-def alembic_config(engine: sa.Engine | None = None, connection: sa.Connection | None = None) -> Config:
-    """An Alembic config that needs no alembic.ini: migrations next to this file, the store's connection."""
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """An Alembic config that needs no alembic.ini: the migrations next to this file, the store's connection."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    if engine is not None:
-        # a URL with its password, so `alembic` helpers that read it work; never logged by us
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     config.attributes["connection"] = connection
     return config
 
@@ -45,3 +42,10 @@ def current(engine: sa.Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def new_revision(engine: sa.Engine, message: str) -> None:
+    """Write a migration for what schema.py changed, compared with a database at head (from a checkout)."""
+    upgrade(engine)
+    with engine.connect() as conn:
+        command.revision(alembic_config(connection=conn), message=message, autogenerate=True)

@@ -1,6 +1,7 @@
 """Store: durable conversations, feedback, the unanswered queue and Slack event ids over SQLAlchemy Core."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
 NOT_WORD_RE = re.compile(r"[\W_]+", re.UNICODE)
 # Slack retries an event for minutes, not days: ids older than this are useless.
 EVENT_ID_DAYS = 2
+EVENT_ID_CHARS = 255  # the column's width; longer keys are stored as their hash
 WRITE_ATTEMPTS = 5
 
 
@@ -217,12 +219,18 @@ class Store:
     # ---- Slack event ids ---------------------------------------------------------------------
     def mark_event_seen(self, event_id: str) -> bool:
         """True the first time any process sees this event id; the primary key makes it atomic."""
+        if len(event_id) > EVENT_ID_CHARS:
+            event_id = "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
         try:
             with self._writing() as conn:
                 conn.execute(sa.insert(seen_events).values(event_id=event_id, seen_at=utcnow()))
         except IntegrityError:
             return False
         return True
+
+    def seen(self, key: str) -> bool:
+        """The Slack adapter's Dedup call: mark key as taken, True when some worker already took it."""
+        return not self.mark_event_seen(key)
 
     # ---- reading for staff -------------------------------------------------------------------------
     def count_turns(self) -> int:

@@ -156,3 +156,11 @@ def test_event_ids_are_new_exactly_once_across_connections(store: Store):
     assert sum(won) == len(ids)
     assert store.mark_event_seen("Ev0001") is False
     assert store.mark_event_seen("Ev-new") is True
+
+
+def test_store_is_the_slack_adapters_dedup(store: Store):
+    key = "message:C0123:1700000000." + "9" * 300  # longer than the column: kept as its hash
+    assert store.seen(key) is False
+    assert store.seen(key) is True
+    assert store.seen("event:Ev1") is False
+    assert store.mark_event_seen("event:Ev1") is False
