@@ -94,9 +94,11 @@ def store_command(args: argparse.Namespace, settings: dict) -> int:
             return 0
         if args.command == "purge":
             days = settings["RETENTION_DAYS"] if args.days is None else args.days
-            if days <= 0:
-                print("retention is off (RETENTION_DAYS=0): nothing purged", file=sys.stderr)
+            if days < 0:
+                print("--days must not be negative", file=sys.stderr)
                 return 2
+            if days == 0:
+                print("RETENTION_DAYS=0 keeps turns forever; only old Slack event ids are purged", file=sys.stderr)
             print(json.dumps({"days": days, "deleted": store.purge(days)}, ensure_ascii=False))
             return 0
         if args.days <= 0:

@@ -19,6 +19,5 @@ def open_store(settings: dict) -> Store:
 def prepare(store: Store, settings: dict) -> None:
     """Migrate, apply retention, then close every connection so none is shared by gunicorn's forks."""
     store.migrate()
-    if settings["RETENTION_DAYS"] > 0:
-        store.purge(settings["RETENTION_DAYS"])
+    store.purge(settings["RETENTION_DAYS"])
     store.dispose()

@@ -345,21 +345,23 @@ class Store:
 
     # ---- retention ------------------------------------------------------------------------------------
     def purge(self, days: int, now: datetime | None = None) -> dict:
-        """Delete turns (with their votes) older than `days`, emptied conversations and old Slack event ids."""
+        """Delete turns (with their votes) older than `days` (0: keep them), emptied conversations, old event ids."""
         now = now or utcnow()
-        cutoff = now - timedelta(days=days)
-        old = sa.select(turns.c.id).where(turns.c.created_at < cutoff)
+        deleted = {"turns": 0, "feedback": 0, "conversations": 0}
         with self._writing() as conn:
-            n_feedback = conn.execute(sa.delete(feedback).where(feedback.c.turn_id.in_(old))).rowcount
-            n_turns = conn.execute(sa.delete(turns).where(turns.c.created_at < cutoff)).rowcount
-            empty = ~sa.exists().where(turns.c.conversation_id == conversations.c.id)
-            n_conversations = conn.execute(
-                sa.delete(conversations).where(conversations.c.created_at < cutoff, empty)
-            ).rowcount
-            n_events = conn.execute(
+            if days > 0:
+                cutoff = now - timedelta(days=days)
+                old = sa.select(turns.c.id).where(turns.c.created_at < cutoff)
+                deleted["feedback"] = conn.execute(sa.delete(feedback).where(feedback.c.turn_id.in_(old))).rowcount
+                deleted["turns"] = conn.execute(sa.delete(turns).where(turns.c.created_at < cutoff)).rowcount
+                empty = ~sa.exists().where(turns.c.conversation_id == conversations.c.id)
+                deleted["conversations"] = conn.execute(
+                    sa.delete(conversations).where(conversations.c.created_at < cutoff, empty)
+                ).rowcount
+            deleted["events"] = conn.execute(
                 sa.delete(seen_events).where(seen_events.c.seen_at < now - timedelta(days=EVENT_ID_DAYS))
             ).rowcount
-        return {"turns": n_turns, "feedback": n_feedback, "conversations": n_conversations, "events": n_events}
+        return deleted
 
 
 def _day(value: date | str) -> str:

@@ -51,8 +51,11 @@ def test_purge_uses_the_retention_setting_or_days(sqlite_store, capsys, monkeypa
     assert json.loads(capsys.readouterr().out) == {
         "days": 5, "deleted": {"turns": 1, "feedback": 0, "conversations": 1, "events": 0}}
     monkeypatch.setenv("POLICY_QA_RETENTION_DAYS", "0")
-    assert main(["purge"]) == 2
-    assert sqlite_store.count_turns() == 1
+    sqlite_store.add_turn("older", Turn("更旧", "更旧", "refusal", False, created=time.time() - 900 * 86400))
+    assert main(["purge"]) == 0
+    assert json.loads(capsys.readouterr().out)["deleted"]["turns"] == 0
+    assert sqlite_store.count_turns() == 2
+    assert main(["purge", "--days", "-1"]) == 2
 
 
 def test_migrate_creates_the_schema(tmp_path, monkeypatch, capsys):

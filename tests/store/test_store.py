@@ -120,6 +120,9 @@ def test_purge_drops_old_turns_votes_and_empty_conversations(store: Store):
     assert store.count_turns() == 1
     assert [t["question"] for t in store.conversation(mixed)] == ["新问题"]
     assert store.last_turn(old) is None
+    assert store.mark_event_seen("Ev-later")
+    assert store.purge(0, now=utcnow() + timedelta(days=60)) == {  # 0 keeps turns; event ids still go
+        "turns": 0, "feedback": 0, "conversations": 0, "events": 1}
     deleted = store.purge(30, now=utcnow() + timedelta(days=60))
     assert deleted == {"turns": 1, "feedback": 0, "conversations": 1, "events": 0}
     assert store.count_turns() == 0

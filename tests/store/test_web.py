@@ -15,6 +15,11 @@ TOKEN = "t0ken-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
+def sqlite_config(path: Path, **settings) -> dict:
+    """A SQLite file of the test's own, whatever DATABASE_URL the environment has."""
+    return {"DATABASE_URL": "", "SQLITE_PATH": str(path), **settings}
+
+
 @pytest.fixture(scope="module")
 def engine() -> QAEngine:
     settings = load_settings()
@@ -23,7 +28,7 @@ def engine() -> QAEngine:
 
 @pytest.fixture
 def app(engine, tmp_path):
-    app = create_app({"SQLITE_PATH": str(tmp_path / "web.sqlite3"), "ADMIN_TOKEN": TOKEN}, engine=engine)
+    app = create_app(sqlite_config(tmp_path / "web.sqlite3", ADMIN_TOKEN=TOKEN), engine=engine)
     yield app
     app.extensions["store"].dispose()
 
@@ -96,7 +101,7 @@ def test_feedback_body_errors_match_api_ask(client):
 
 
 def test_admin_is_off_without_a_token(engine, tmp_path):
-    app = create_app({"SQLITE_PATH": str(tmp_path / "off.sqlite3"), "ADMIN_TOKEN": ""}, engine=engine)
+    app = create_app(sqlite_config(tmp_path / "off.sqlite3", ADMIN_TOKEN=""), engine=engine)
     client = app.test_client()
     try:
         for path in ("/admin", "/api/admin/stats", "/api/admin/turns.csv"):
@@ -165,8 +170,7 @@ def test_csv_exports_defuse_formulas(client):
 
 def test_client_ip_is_kept_only_when_the_setting_is_on(engine, tmp_path):
     for flag, expected in ((0, None), (1, "203.0.113.9")):
-        app = create_app({"SQLITE_PATH": str(tmp_path / f"ip{flag}.sqlite3"), "STORE_CLIENT_IP": flag},
-                         engine=engine)
+        app = create_app(sqlite_config(tmp_path / f"ip{flag}.sqlite3", STORE_CLIENT_IP=flag), engine=engine)
         try:
             client = app.test_client()
             reply = client.post("/api/ask", json={"question": "耕地保有量目标是多少？"},
