@@ -23,6 +23,8 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Upgrade to `revision`; several hosts starting at once against one PostgreSQL take turns."""
     with engine.connect() as conn:
+        # SQLite: take the write lock before reading the version, so a second process waits and finds head
+        conn.execution_options(store_write=True)
         postgres = conn.dialect.name == "postgresql"
         if postgres:
             conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
