@@ -1,13 +1,17 @@
 """POST /api/feedback: one vote per turn, validated like /api/ask, kept in the store."""
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
 
 from ..store import Store, UnknownConversation, UnknownTurn, client_ip
 from .api import CONVERSATION_ID_RE, json_body
-from .errors import ApiError
+from .errors import ApiError, error_response
 
 bp = Blueprint("feedback", __name__)
+log = logging.getLogger(__name__)
 
 MAX_COMMENT_CHARS = 1000
 
@@ -20,6 +24,18 @@ def store() -> Store:
 def remember_client():
     """Every request sets (or clears) the address a turn may record; workers reuse threads."""
     client_ip.set(request.remote_addr if current_app.config["STORE_CLIENT_IP"] else None)
+
+
+@bp.app_errorhandler(OperationalError)
+def database_unavailable(err: OperationalError):
+    """The database is down or locked past the busy timeout: say so (503), not 'internal error'."""
+    log.error("store unavailable on %s: %s", request.path, err.orig or err)
+    if request.path.startswith("/api/"):
+        response = error_response(503, "unavailable", "服务暂时不可用，请稍后再试")
+    else:
+        response = current_app.response_class("服务暂时不可用，请稍后再试\n", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def read_vote(body: dict) -> tuple[str, int, str, str | None]:

@@ -11,6 +11,8 @@ from service import create_app
 from service.config import load_settings
 from service.qa.engine import QAEngine
 
+from .conftest import free_port
+
 TOKEN = "t0ken-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -179,3 +181,15 @@ def test_client_ip_is_kept_only_when_the_setting_is_on(engine, tmp_path):
             assert [t["client_ip"] for t in turns] == [expected]
         finally:
             app.extensions["store"].dispose()
+
+
+def test_a_database_that_went_away_is_a_503_not_a_500(app, client):
+    store = app.extensions["store"]
+    store.dispose()
+    store.url = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone"  # nothing listens there
+    for path, body in (("/api/ask", {"question": "耕地保有量目标是多少？"}),
+                       ("/api/feedback", {"conversation_id": "abc", "turn": 1, "rating": "up"})):
+        reply = client.post(path, json=body)
+        assert reply.status_code == 503
+        assert reply.get_json()["error"]["code"] == "unavailable"
+        assert reply.headers["Retry-After"] == "5"
