@@ -1,6 +1,7 @@
 """The Store on SQLite and PostgreSQL: turns, votes, the unanswered queue, retention, Slack event ids."""
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from datetime import timedelta
@@ -167,3 +168,35 @@ def test_store_is_the_slack_adapters_dedup(store: Store):
     assert store.seen(key) is True
     assert store.seen("event:Ev1") is False
     assert store.mark_event_seen("event:Ev1") is False
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'wal.sqlite3'}", busy_timeout_ms=1234)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        store.dispose()
+
+
+def _answer_in_forked_child(store: Store, conversation_id: str) -> None:
+    inherited = store._engine  # read past the property, whose pid check would already replace it
+    store.add_turn(conversation_id, answer("子进程问"))
+    if store.engine is inherited:
+        raise SystemExit(3)  # the child wrote through its parent's sockets
+
+
+def test_a_forked_worker_builds_its_own_engine(store: Store):
+    cid = store.new_id()
+    store.add_turn(cid, answer("父进程问"))  # the parent's pool now holds an open connection
+    parent_engine = store.engine
+    child = multiprocessing.get_context("fork").Process(target=_answer_in_forked_child, args=(store, cid))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    # the parent's pooled connection survived the child (which must not have closed it)
+    assert store.engine is parent_engine
+    assert store.add_turn(cid, answer("父进程又问")) == 3
+    assert [t["question"] for t in store.conversation(cid)] == ["父进程问", "子进程问", "父进程又问"]
