@@ -188,6 +188,9 @@ def _answer_in_forked_child(store: Store, conversation_id: str) -> None:
         raise SystemExit(3)  # the child wrote through its parent's sockets
 
 
+# Python 3.12+ warns when forking beside live threads (other modules' fixtures may keep some);
+# the child here only talks to the database, as a gunicorn worker does.
+@pytest.mark.filterwarnings("ignore:.*use of fork\\(\\) may lead to deadlocks:DeprecationWarning")
 def test_a_forked_worker_builds_its_own_engine(store: Store):
     cid = store.new_id()
     store.add_turn(cid, answer("父进程问"))  # the parent's pool now holds an open connection
