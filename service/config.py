@@ -19,6 +19,7 @@ class Setting:
     name: str
     default: object
     help: str
+    plain_env: bool = False  # also read from the unprefixed name, as platforms document it (SLACK_BOT_TOKEN)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -27,27 +28,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QUESTION_CHARS", 500, "longest question accepted by /api/ask (characters)"),
     Setting("MAX_BODY_BYTES", 16 * 1024, "largest request body accepted on /api/ (bytes)"),
     Setting("LOG_LEVEL", "INFO", "logging level of the service"),
-    Setting("DATABASE_URL", "", "SQLAlchemy URL of the store (postgresql://… for several hosts; also read from "
-            "plain DATABASE_URL); empty means the SQLite file SQLITE_PATH"),
+    Setting("DATABASE_URL", "", "SQLAlchemy URL of the store (postgresql://… for several hosts); "
+            "empty means the SQLite file SQLITE_PATH", plain_env=True),
     Setting("SQLITE_PATH", "var/policy-qa.sqlite3", "SQLite file of the store when DATABASE_URL is empty"),
     Setting("SQLITE_BUSY_TIMEOUT_MS", 5000, "how long a SQLite writer waits for another process's lock (ms)"),
     Setting("RETENTION_DAYS", 180, "turns and feedback older than this are deleted at start and by "
             "`policy-qa purge`; 0 keeps them forever"),
     Setting("STORE_CLIENT_IP", 0, "1 stores the client IP address with each web turn; off by default"),
-    Setting("ADMIN_TOKEN", "", "bearer token for /admin and /api/admin/ (also read from plain ADMIN_TOKEN); "
-            "empty turns admin off"),
+    Setting("ADMIN_TOKEN", "", "bearer token for /admin and /api/admin/; empty turns admin off", plain_env=True),
 )
-# Names that hosting platforms and the issue use without the POLICY_QA_ prefix.
-BARE_ENV = ("DATABASE_URL", "ADMIN_TOKEN")
 
 
 def load_settings(overrides: dict | None = None) -> dict:
-    """Defaults, then POLICY_QA_<NAME> environment variables, then the given mapping."""
+    """Defaults, then POLICY_QA_<NAME> (or a setting's plain name) environment variables, then the given mapping."""
     out: dict = {}
     for s in SETTINGS:
         value = s.default
         env = os.environ.get(f"POLICY_QA_{s.name}")
-        if env is None and s.name in BARE_ENV:
+        if env is None and s.plain_env:
             env = os.environ.get(s.name)
         if env is not None:
             value = type(s.default)(env) if isinstance(s.default, int) else env
