@@ -193,3 +193,13 @@ def test_a_database_that_went_away_is_a_503_not_a_500(app, client):
         assert reply.status_code == 503
         assert reply.get_json()["error"]["code"] == "unavailable"
         assert reply.headers["Retry-After"] == "5"
+
+
+def test_the_chat_page_is_counted_as_the_web_channel(client, app):
+    web = client.post("/api/ask", json={"question": "耕地保有量目标是多少？", "channel": "web"}).get_json()
+    api = ask(client, "耕地保有量目标是多少？")
+    store = app.extensions["store"]
+    assert store.conversation(web["conversation_id"])[0]["channel"] == "web"
+    assert store.conversation(api["conversation_id"])[0]["channel"] == "api"
+    reply = client.post("/api/ask", json={"question": "耕地保有量目标是多少？", "channel": "slack"})
+    assert reply.status_code == 400 and reply.get_json()["error"]["code"] == "invalid_channel"
