@@ -116,19 +116,25 @@ def test_follow_ups_are_understood_whichever_worker_takes_them(served):
             out.append((reply, (question, resolved, fact)))
         return out
 
-    with ThreadPoolExecutor(8) as pool:
-        conversations = list(pool.map(converse, range(12)))
-    for replies in conversations:
-        for number, (reply, (question, resolved, fact)) in enumerate(replies, 1):
-            assert reply["turn"] == number, question
-            assert reply["resolved_question"].rstrip("?？") == resolved, question
-            assert fact in reply["answer"], (question, reply["answer"])
-        stored = store.conversation(replies[0][0]["conversation_id"])
-        assert [t["question"] for t in stored] == [q for _, (q, _, _) in replies]
+    # Which worker accepts a connection is up to the kernel; rounds of 12 concurrent
+    # conversations go on until some have really crossed workers (the first round nearly always does).
+    crossed: list[str] = []
+    for round_number in range(4):
+        labels = range(round_number * 12, round_number * 12 + 12)
+        with ThreadPoolExecutor(8) as pool:
+            conversations = list(pool.map(converse, labels))
+        for replies in conversations:
+            for number, (reply, (question, resolved, fact)) in enumerate(replies, 1):
+                assert reply["turn"] == number, question
+                assert reply["resolved_question"].rstrip("?？") == resolved, question
+                assert fact in reply["answer"], (question, reply["answer"])
+            stored = store.conversation(replies[0][0]["conversation_id"])
+            assert [t["question"] for t in stored] == [q for _, (q, _, _) in replies]
+        served_by = server.workers_by_label()
+        crossed = [label for label, pids in served_by.items() if label.startswith("chain") and len(pids) > 1]
+        if len(crossed) >= 3:
+            break
     # the test means something only if conversations really crossed workers
-    served_by = server.workers_by_label()
-    assert len(set().union(*served_by.values())) == WORKERS
-    crossed = [label for label, pids in served_by.items() if label.startswith("chain") and len(pids) > 1]
     assert len(crossed) >= 3, served_by
 
 
