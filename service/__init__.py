@@ -1,6 +1,7 @@
 """政策问答: cited, template-composed answers over Chinese policy documents."""
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from flask import Flask
 from . import slack
 from .config import load_settings
 from .qa.engine import QAEngine
+from .store import Store, open_store, prepare
 
 
 def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Flask:
@@ -19,12 +21,23 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False
-    app.extensions["qa"] = engine or QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
+    store = engine.store if engine is not None and isinstance(engine.store, Store) else open_store(settings)
+    prepare(store, settings)
+    if engine is None:
+        engine = QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]), store=store)
+    elif engine.store is not store:
+        # a prebuilt engine (tests share one) keeps its index; this app's copy talks to this app's store
+        engine = copy.copy(engine)
+        engine.store = store
+    app.extensions["qa"] = engine
+    app.extensions["store"] = store
 
-    from .web import api, chat, errors
+    from .web import admin, api, chat, errors, feedback
 
     errors.register(app)
-    slack.register(app)
+    slack.register(app, dedup=store)
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(admin.bp)
     return app

@@ -1,4 +1,4 @@
-"""policy-qa: the ingest report, a question from the terminal."""
+"""policy-qa: the ingest report, a question from the terminal, the store's stats, export, purge and migrations."""
 from __future__ import annotations
 
 import argparse
@@ -40,11 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     ask = sub.add_parser("ask", help="answer questions from the terminal (one conversation)")
     ask.add_argument("questions", nargs="+")
     ask.add_argument("--json", action="store_true", help="print the full JSON reply")
+    add_store_commands(sub)
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.command == "ingest":
         print(ingest_report(Path(settings["CORPUS_DIR"])))
         return 0
+    if args.command in STORE_COMMANDS:
+        return store_command(args, settings)
     engine = QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
     conversation = None
     for question in args.questions:
@@ -57,6 +60,66 @@ def main(argv: list[str] | None = None) -> int:
             for c in answer.citations[:1]:
                 print(f"  出处：《{c.document}》{c.section} {c.number}")
     return 0
+
+
+STORE_COMMANDS = ("stats", "export", "purge", "migrate")
+
+
+def add_store_commands(sub) -> None:
+    stats = sub.add_parser("stats", help="questions per day, answer rate, feedback and the unanswered queue")
+    stats.add_argument("--days", type=int, default=30, help="how far back (default 30)")
+    stats.add_argument("--json", action="store_true", help="print what GET /api/admin/stats returns")
+    export = sub.add_parser("export", help="print the unanswered queue or every turn as CSV")
+    export.add_argument("what", choices=("unanswered", "turns"))
+    export.add_argument("--days", type=int, default=30, help="how far back (default 30)")
+    purge = sub.add_parser("purge", help="delete turns and feedback older than the retention period")
+    purge.add_argument("--days", type=int, default=None, help="override RETENTION_DAYS")
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date (the app also does this at start)")
+    migrate.add_argument("--new", metavar="MESSAGE", help="then write a migration for what schema.py changed")
+
+
+def store_command(args: argparse.Namespace, settings: dict) -> int:
+    """stats / export / purge / migrate against the store the settings name."""
+    from .store import open_store, report
+
+    store = open_store(settings)
+    try:
+        store.migrate()
+        if args.command == "migrate":
+            if args.new:
+                from .store.migrate import new_revision
+
+                new_revision(store.engine, args.new)
+            print("schema is up to date")
+            return 0
+        if args.command == "purge":
+            days = settings["RETENTION_DAYS"] if args.days is None else args.days
+            if days < 0:
+                print("--days must not be negative", file=sys.stderr)
+                return 2
+            if days == 0:
+                print("RETENTION_DAYS=0 keeps turns forever; only old Slack event ids are purged", file=sys.stderr)
+            print(json.dumps({"days": days, "deleted": store.purge(days)}, ensure_ascii=False))
+            return 0
+        if args.days <= 0:
+            print("--days must be positive", file=sys.stderr)
+            return 2
+        if args.command == "export" and args.what == "turns":
+            sys.stdout.write(report.to_csv(report.turn_rows(store.export_turns(args.days)), report.TURN_COLUMNS))
+            return 0
+        stats = store.stats(args.days)
+        # the near-miss clause is named from the corpus, which is read without building the index
+        clauses = {c.id: c for c in ingest(Path(settings["CORPUS_DIR"])).clauses}
+        stats["unanswered"] = report.with_clauses(stats["unanswered"], clauses)
+        if args.command == "export":
+            sys.stdout.write(report.to_csv(report.queue_rows(stats["unanswered"]), report.QUEUE_COLUMNS))
+        elif args.json:
+            print(json.dumps(stats, ensure_ascii=False, indent=1))
+        else:
+            print(report.stats_text(stats))
+        return 0
+    finally:
+        store.dispose()
 
 
 if __name__ == "__main__":

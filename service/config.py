@@ -39,6 +39,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MATTERMOST_TOKEN", "", "token of the Mattermost slash command; without it /mattermost/* answers 404",
             plain_env=True),
     Setting("MATTERMOST_RESPONSE_TYPE", "ephemeral", "Mattermost replies: ephemeral or in_channel"),
+    Setting("DATABASE_URL", "", "SQLAlchemy URL of the store (postgresql://… for several hosts); "
+            "empty means the SQLite file SQLITE_PATH", plain_env=True),
+    Setting("SQLITE_PATH", "var/policy-qa.sqlite3", "SQLite file of the store when DATABASE_URL is empty"),
+    Setting("SQLITE_BUSY_TIMEOUT_MS", 5000, "how long a SQLite writer waits for another process's lock (ms)"),
+    Setting("RETENTION_DAYS", 180, "turns and feedback older than this are deleted at start and by "
+            "`policy-qa purge`; 0 keeps them forever"),
+    Setting("STORE_CLIENT_IP", 0, "1 stores the client IP address with each web turn; off by default"),
+    Setting("ADMIN_TOKEN", "", "bearer token for /admin and /api/admin/; empty turns admin off", plain_env=True),
 )
 
 

@@ -19,8 +19,10 @@ def engine() -> QAEngine:
 
 
 @pytest.fixture(scope="session")
-def app(engine):
-    return create_app({"CORPUS_DIR": str(CORPUS), "PROMPTS_DIR": str(PROMPTS)}, engine=engine)
+def app(engine, tmp_path_factory):
+    store = tmp_path_factory.mktemp("store") / "policy-qa.sqlite3"
+    config = {"CORPUS_DIR": str(CORPUS), "PROMPTS_DIR": str(PROMPTS), "SQLITE_PATH": str(store)}
+    return create_app(config, engine=engine)
 
 
 @pytest.fixture()

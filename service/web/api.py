@@ -13,6 +13,7 @@ bp = Blueprint("api", __name__)
 
 MEANINGFUL_RE = re.compile(r"[\w]", re.UNICODE)
 CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ASK_CHANNELS = ("api", "web")  # slack and mattermost have adapters of their own
 
 
 def engine() -> QAEngine:
@@ -57,10 +58,19 @@ def read_question(body: dict) -> tuple[str, str | None]:
     return question, conversation_id
 
 
+def read_channel(body: dict) -> str:
+    """Which client asked, for the store's statistics: the chat page says "web", others are "api"."""
+    channel = body.get("channel", "api")
+    if channel not in ASK_CHANNELS:
+        raise ApiError(400, "invalid_channel", "channel 须为 \"api\" 或 \"web\"")
+    return channel
+
+
 @bp.post("/api/ask")
 def ask():
-    question, conversation_id = read_question(json_body())
-    answer = engine().ask(question, conversation_id, channel="api")
+    body = json_body()
+    question, conversation_id = read_question(body)
+    answer = engine().ask(question, conversation_id, channel=read_channel(body))
     return jsonify(answer.to_json())
 
 

@@ -33,7 +33,7 @@ def response_url_server():
 
 
 @pytest.fixture
-def make_app(qa_engine, slack_api):
+def make_app(qa_engine, slack_api, tmp_path):
     """create_app with Slack and Mattermost on, the Web API pointed at the mock; overrides win."""
     apps = []
 
@@ -41,6 +41,7 @@ def make_app(qa_engine, slack_api):
         config = {
             "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_API_BASE_URL": f"{slack_api.url}/api/", "MATTERMOST_TOKEN": MM_TOKEN,
+            "SQLITE_PATH": str(tmp_path / f"store-{len(apps)}.sqlite3"),  # event ids are reused across tests
         }
         config.update(overrides)
         app = create_app(config, engine=qa_engine)

@@ -311,7 +311,7 @@
     let error = "";
     let data = null;
     try {
-      const body = { question: question };
+      const body = { question: question, channel: "web" };
       if (state.conversationId) body.conversation_id = state.conversationId;
       const response = await fetch("/api/ask", {
         method: "POST",
