@@ -1,7 +1,6 @@
 """政策问答: cited, template-composed answers over Chinese policy documents."""
 from __future__ import annotations
 
-import copy
 import logging
 from pathlib import Path
 
@@ -26,9 +25,7 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     if engine is None:
         engine = QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]), store=store)
     elif engine.store is not store:
-        # a prebuilt engine (tests share one) keeps its index; this app's copy talks to this app's store
-        engine = copy.copy(engine)
-        engine.store = store
+        engine = engine.with_store(store)  # a prebuilt engine (tests share one) keeps its index
     app.extensions["qa"] = engine
     app.extensions["store"] = store
 

@@ -1,6 +1,7 @@
 """QAEngine.ask(question, conversation) -> Answer: the one entry point every channel uses."""
 from __future__ import annotations
 
+import copy
 import re
 import time
 from dataclasses import dataclass
@@ -363,6 +364,12 @@ class QAEngine:
         )
 
     # ---- for adapters ---------------------------------------------------------------------
+    def with_store(self, store: ConversationStore) -> QAEngine:
+        """The same corpus and index, answering through another conversation store."""
+        clone = copy.copy(self)
+        clone.store = store
+        return clone
+
     def document_clauses(self, doc_id: str) -> list[Clause]:
         return [c for c in self.clauses if c.doc_id == doc_id]
 
