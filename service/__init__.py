@@ -18,7 +18,10 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False
-    app.extensions["qa"] = engine or QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
+    index_dir = Path(settings["INDEX_DIR"]) if settings["INDEX_DIR"] else None
+    app.extensions["qa"] = engine or QAEngine(
+        Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]), index_dir=index_dir
+    )
 
     from .web import api, errors
 

@@ -27,6 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QUESTION_CHARS", 500, "longest question accepted by /api/ask (characters)"),
     Setting("MAX_BODY_BYTES", 16 * 1024, "largest request body accepted on /api/ (bytes)"),
     Setting("LOG_LEVEL", "INFO", "logging level of the service"),
+    Setting("INDEX_DIR", "var/index", "BM25 index artifact folder, built when missing or stale; empty: memory only"),
 )
 
 
