@@ -1,0 +1,431 @@
+"""Benchmark: rank-bm25 BM25Okapi vs the serving index (and bm25s if installed), then the service end to end.
+
+    .venv/bin/python bench/run.py                      # 1k, 10k, 100k, 1M clauses + end to end (about 15 min)
+    .venv/bin/python bench/run.py --sizes 1000,10000 --no-e2e
+
+Corpora are made by recombining the shipped corpus's real sentences under its real section headings;
+the queries are the dev questions as the engine tokenizes them. Every number of one run comes from
+the same machine state, so compare ratios within a run. Results go to bench/results.md and .json.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from bench.synth import Pieces, make_clauses, write_corpus  # noqa: E402
+from service.qa.index import ClauseIndex, build_arrays  # noqa: E402
+
+DEV = Path(os.environ.get("POLICY_QA_DEV", ROOT.parent / "shared/eval/dev.jsonl"))
+K = 10
+
+
+# ---- measuring helpers ------------------------------------------------------------------
+def rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values), p)) if values else float("nan")
+
+
+def dir_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def okapi_top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """BM25Okapi's top k the way the old ClauseIndex read it: best first, ties by index, positive only."""
+    order = np.lexsort((np.arange(scores.size), -scores))[:k]
+    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def agreement(ref: list[list[tuple[int, float]]], got: list[list[tuple[int, float]]]) -> dict:
+    """Share of queries with the identical top-k list, mean set overlap, worst relative score difference."""
+    same = overlap = 0
+    worst = 0.0
+    for r, g in zip(ref, got, strict=True):
+        same += [i for i, _ in r] == [i for i, _ in g]
+        overlap += len({i for i, _ in r} & {i for i, _ in g}) / len(r) if r else not g
+        ref_scores = dict(r)
+        for i, s in g:
+            if i in ref_scores:
+                worst = max(worst, abs(s - ref_scores[i]) / max(abs(ref_scores[i]), 1e-12))
+    n = max(1, len(ref))
+    return {"identical": same / n, "overlap": overlap / n, "max_rel_diff": worst, "queries": len(ref)}
+
+
+def dev_queries(engine) -> list[list[str]]:
+    """Every dev question (and follow-up turn) as the engine's BM25 query tokens."""
+    out = []
+    for line in DEV.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        for turn in item.get("turns") or [{"question": item["question"]}]:
+            q = engine.tokenizer.simplify(turn["question"])
+            tokens = engine.analyze(q).tokens
+            if tokens:
+                out.append(tokens)
+    return out
+
+
+# ---- the serving index, loaded as the service loads it (own process: clean RSS) ------------
+def probe(folder: str, queries_file: str, rounds: int) -> None:
+    """Child process: map the artifact, time every query, print JSON."""
+    queries = json.loads(Path(queries_file).read_text(encoding="utf-8"))
+    base = rss_mb()
+    t0 = time.perf_counter()
+    n = json.loads((Path(folder) / "meta.json").read_text())["clauses"]
+    index = ClauseIndex.load(Path(folder), list(range(n)), {})
+    load_s = time.perf_counter() - t0
+    after_load = rss_mb() - base
+    results = [index.search(q, K) for q in queries]
+    times = []
+    for _ in range(rounds):
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q, K)
+            times.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({"load_s": load_s, "rss_load_mb": after_load, "rss_queried_mb": rss_mb() - base,
+                      "p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "results": results}))
+
+
+def run_size(pieces: Pieces, queries: list[list[str]], n: int, work: Path, args) -> dict:
+    row: dict = {"clauses": n}
+    clauses = make_clauses(pieces, n)
+    if n <= 20000:
+        pieces.check(tok, clauses, 300)
+    qfile = work / "queries.json"
+    qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    log(f"[{n}] serving index: build")
+    t0 = time.perf_counter()
+    terms, arrays = build_arrays(pieces.counts(c) for c in clauses)
+    index = ClauseIndex.from_arrays(list(range(n)), {}, terms, arrays)
+    build_s = time.perf_counter() - t0
+    folder = work / f"index-{n}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    index.save(folder, {"bench": True})
+    del index, arrays, terms
+    gc.collect()
+    out = subprocess.run([sys.executable, __file__, "--probe", str(folder), str(qfile), str(args.rounds)],
+                         check=True, capture_output=True, text=True).stdout
+    p = json.loads(out)
+    serving_results = [[(int(i), float(s)) for i, s in r] for r in p["results"]]
+    row["serving"] = {"build_s": build_s, "disk_mb": dir_mb(folder), "load_s": p["load_s"],
+                      "rss_load_mb": p["rss_load_mb"], "rss_mb": p["rss_queried_mb"],
+                      "p50_ms": p["p50_ms"], "p99_ms": p["p99_ms"]}
+    shutil.rmtree(folder)
+
+    sample = list(range(len(queries)))
+    if n >= args.okapi_full_max:
+        step = max(1, len(queries) // args.okapi_sample)
+        sample = sample[::step][: args.okapi_sample]
+    if not args.no_bm25s:
+        row["bm25s"] = run_bm25s(pieces, clauses, queries, sample, work, args)
+    log(f"[{n}] BM25Okapi: build")
+    from rank_bm25 import BM25Okapi
+
+    gc.collect()
+    base = rss_mb()
+    t0 = time.perf_counter()
+    okapi = BM25Okapi(pieces.tokens(c) for c in clauses)
+    okapi_build = time.perf_counter() - t0
+    okapi_rss = rss_mb() - base
+    log(f"[{n}] BM25Okapi: {len(sample)} queries")
+    times, ref = [], []
+    for j in sample:
+        t = time.perf_counter()
+        scores = okapi.get_scores(queries[j])
+        ref.append(okapi_top(scores, K))
+        times.append((time.perf_counter() - t) * 1000)
+    row["okapi"] = {"build_s": okapi_build, "disk_mb": None, "rss_mb": okapi_rss,
+                    "p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "queries": len(sample)}
+    row["agreement"] = agreement(ref, [serving_results[j] for j in sample])
+    if "bm25s" in row and "results" in row["bm25s"]:
+        bm25s_results = row["bm25s"].pop("results")
+        row["agreement_bm25s"] = agreement(ref, [bm25s_results[j] for j in sample])
+    del okapi
+    gc.collect()
+    row["speedup_p50"] = row["okapi"]["p50_ms"] / row["serving"]["p50_ms"]
+    log(f"[{n}] {json.dumps(row)}")
+    return row
+
+
+def run_bm25s(pieces, clauses, queries, sample, work, args) -> dict:
+    """bm25s with its numba backend, configured as close to BM25Okapi as it allows (atire, robertson idf)."""
+    try:
+        import bm25s
+    except ImportError:
+        return {"skipped": "bm25s not installed (pip install -e '.[bench]')"}
+    log(f"[{len(clauses)}] bm25s: build")
+    gc.collect()
+    base = rss_mb()
+    t0 = time.perf_counter()
+    corpus = [pieces.tokens(c) for c in clauses]
+    retriever = bm25s.BM25(k1=1.5, b=0.75, method="atire", idf_method="robertson", backend="numba")
+    retriever.index(corpus, show_progress=False)
+    build_s = time.perf_counter() - t0
+    del corpus
+    gc.collect()
+    rss = rss_mb() - base
+    folder = work / "bm25s"
+    retriever.save(str(folder))
+    disk = dir_mb(folder)
+    shutil.rmtree(folder)
+    vocab = retriever.vocab_dict
+
+    def top(q):
+        known = [t for t in q if t in vocab]
+        if not known:
+            return []
+        docs, scores = retriever.retrieve([known], k=K, show_progress=False, n_threads=1, backend_selection="numba")
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    results = [top(q) for q in queries]  # the first call compiles
+    times = []
+    for _ in range(args.rounds):
+        for q in queries:
+            t = time.perf_counter()
+            top(q)
+            times.append((time.perf_counter() - t) * 1000)
+    return {"build_s": build_s, "disk_mb": disk, "rss_mb": rss, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99),
+            "results": results}
+
+
+# ---- end to end -------------------------------------------------------------------------------
+def procfile_command() -> str:
+    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
+    return line.split(":", 1)[1].strip().replace("--access-logfile -", "")
+
+
+def ask(port: int, question: str, timeout: float = 30) -> dict:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/ask", method="POST",
+                                 data=json.dumps({"question": question}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+def start_service(env_extra: dict, port: int, log_path: Path) -> tuple[subprocess.Popen, float]:
+    """Start the Procfile's gunicorn; seconds until the first question is answered."""
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "2", **env_extra,
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(["bash", "-c", "exec " + procfile_command()], cwd=ROOT, env=env,
+                            stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = t0 + 900
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
+        try:
+            if ask(port, "耕地保有量目标是多少？", timeout=5).get("answered"):
+                return proc, time.perf_counter() - t0
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("service did not answer in time")
+
+
+def stop_service(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def workers_memory(proc: subprocess.Popen) -> dict:
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return {"master_rss_mb": rss_mb(proc.pid), "worker_rss_mb": [rss_mb(c) for c in children],
+            "worker_pss_mb": [pss_mb(int(c)) for c in children]}
+
+
+WRK_ASK = """
+local questions = {QUESTIONS}
+local i = 0
+request = function()
+  i = i % #questions + 1
+  return wrk.format("POST", "/api/ask", {["Content-Type"] = "application/json"}, questions[i])
+end
+"""
+
+
+def wrk(port: int, path: str, seconds: int, script: Path | None) -> dict:
+    cmd = ["wrk", "-t1", "-c4", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], check=True, capture_output=True, text=True).stdout
+    unit = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+    def latency(p: str) -> float:
+        m = re.search(rf"^\s*{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return float(m.group(1)) * unit[m.group(2)] if m else float("nan")
+
+    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99"),
+            "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def e2e(name: str, corpus_dir: Path | None, work: Path, port: int, args, questions: list[str]) -> dict:
+    index_dir = work / f"e2e-index-{name}"
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    env = {"POLICY_QA_INDEX_DIR": str(index_dir), "POLICY_QA_LOG_LEVEL": "WARNING"}
+    if corpus_dir:
+        env["POLICY_QA_CORPUS_DIR"] = str(corpus_dir)
+    row: dict = {"corpus": name}
+    log(f"[e2e {name}] build-index")
+    t0 = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "policy-qa"), "build-index"], cwd=ROOT, check=True,
+                   env={**os.environ, **env}, capture_output=True)
+    row["build_index_s"] = time.perf_counter() - t0
+    row["index_mb"] = dir_mb(index_dir)
+    row["clauses"] = json.loads((index_dir / "meta.json").read_text())["clauses"]
+    log(f"[e2e {name}] cold start")
+    proc, cold = start_service(env, port, work / f"gunicorn-{name}.log")
+    try:
+        row["cold_start_s"] = cold
+        row.update(workers_memory(proc))
+        script = work / "ask.lua"
+        bodies = ", ".join(json.dumps(json.dumps({"question": q}, ensure_ascii=False), ensure_ascii=False)
+                           for q in questions)
+        script.write_text(WRK_ASK.replace("{QUESTIONS}", "{" + bodies + "}"), encoding="utf-8")
+        log(f"[e2e {name}] wrk")
+        wrk(port, "/healthz", 2, None)  # warm up both workers
+        wrk(port, "/api/ask", 2, script)
+        row["healthz"] = wrk(port, "/healthz", args.duration, None)
+        row["ask"] = wrk(port, "/api/ask", args.duration, script)
+        row["ratio"] = row["ask"]["rps"] / row["healthz"]["rps"]
+        row.update({f"after_{k}": v for k, v in workers_memory(proc).items()})
+    finally:
+        stop_service(proc)
+    log(f"[e2e {name}] {json.dumps(row)}")
+    return row
+
+
+# ---- report -------------------------------------------------------------------------------------
+def markdown(result: dict) -> str:
+    def f(x, nd=1):
+        return "–" if x is None else f"{x:.{nd}f}"
+
+    lines = [f"Run {result['started']} on {result['machine']} (load average at start {result['load']}).", "",
+             "| clauses | index | build s | disk MB | RSS MB | query p50 ms | query p99 ms | top-10 identical | "
+             "overlap | max rel. score diff |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in result["retrieval"]:
+        n = f"{row['clauses']:,}"
+        for key, label in (("okapi", "rank-bm25 BM25Okapi"), ("serving", "serving (scipy CSC + MaxScore)"),
+                           ("bm25s", "bm25s 0.3 numba (atire)")):
+            r = row.get(key)
+            if not r or "skipped" in r:
+                continue
+            ag = row.get("agreement") if key == "serving" else row.get("agreement_bm25s") if key == "bm25s" else None
+            q = f" ({r['queries']} queries)" if key == "okapi" and r.get("queries", 0) < 40 else ""
+            lines.append(
+                f"| {n} | {label}{q} | {f(r['build_s'])} | {f(r['disk_mb'])} | {f(r['rss_mb'], 0)} | "
+                f"{f(r['p50_ms'], 3)} | {f(r['p99_ms'], 3)} | "
+                + (f"{ag['identical']:.0%} | {ag['overlap']:.0%} | {ag['max_rel_diff']:.1e} |" if ag else "ref | | |")
+            )
+        lines.append(f"| {n} | **speed-up p50 serving vs BM25Okapi** | | | | **{row['speedup_p50']:.0f}×** | | | | |")
+    if result.get("e2e"):
+        lines += ["", "| corpus | clauses | build-index s | cold start s | worker RSS MB | worker PSS MB | "
+                  "/healthz req/s (p50/p99 ms) | /api/ask req/s (p50/p99 ms) | ask/healthz |",
+                  "|---|---:|---:|---:|---:|---:|---|---|---:|"]
+        for r in result["e2e"]:
+            h, a = r["healthz"], r["ask"]
+            lines.append(
+                f"| {r['corpus']} | {r['clauses']:,} | {f(r['build_index_s'])} | {f(r['cold_start_s'], 2)} | "
+                f"{' / '.join(f(x, 0) for x in r['after_worker_rss_mb'])} | "
+                f"{' / '.join(f(x, 0) for x in r['after_worker_pss_mb'])} | "
+                f"{h['rps']:.0f} ({f(h['p50_ms'], 2)}/{f(h['p99_ms'], 2)}) | "
+                f"{a['rps']:.0f} ({f(a['p50_ms'], 2)}/{f(a['p99_ms'], 2)}) | {r['ratio']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    global tok
+    if len(sys.argv) > 1 and sys.argv[1] == "--probe":
+        probe(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--rounds", type=int, default=5, help="timed passes over the query set (serving, bm25s)")
+    parser.add_argument("--okapi-full-max", type=int, default=1_000_000,
+                        help="from this size on, BM25Okapi answers only a sample of the queries")
+    parser.add_argument("--okapi-sample", type=int, default=6)
+    parser.add_argument("--no-bm25s", action="store_true")
+    parser.add_argument("--no-e2e", action="store_true")
+    parser.add_argument("--e2e-clauses", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--port", type=int, default=18650)
+    parser.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = parser.parse_args()
+
+    from service.qa.engine import QAEngine
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="policy-qa-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    engine = QAEngine(ROOT / "corpus", ROOT / "prompts")
+    tok = engine.tokenizer
+    pieces = Pieces.from_corpus(ROOT / "corpus", tok)
+    queries = dev_queries(engine)
+    result = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "machine": f"{os.cpu_count()} CPU, {os.uname().machine}", "load": os.getloadavg()[0],
+              "queries": len(queries), "sentences": len(pieces.sentences), "retrieval": [], "e2e": []}
+    for n in (int(x) for x in args.sizes.split(",") if x):
+        result["retrieval"].append(run_size(pieces, queries, n, work, args))
+        Path(args.out + ".json").write_text(json.dumps(result, indent=1))
+    if not args.no_e2e:
+        if not shutil.which("wrk"):
+            raise SystemExit("wrk not found: apt-get install wrk (or pass --no-e2e)")
+        questions = [json.loads(x)["question"] for x in DEV.read_text(encoding="utf-8").splitlines()]
+        del engine
+        result["e2e"].append(e2e("shipped", None, work, args.port, args, questions))
+        big = work / f"corpus-{args.e2e_clauses}"
+        write_corpus(pieces, ROOT / "corpus", big, args.e2e_clauses)
+        result["e2e"].append(e2e(f"shipped + {args.e2e_clauses // 1000}k synthetic", big, work, args.port, args,
+                                 questions))
+    Path(args.out + ".json").write_text(json.dumps(result, indent=1))
+    text = markdown(result)
+    Path(args.out + ".md").write_text(text, encoding="utf-8")
+    print(text)
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+tok = None
+
+if __name__ == "__main__":
+    sys.exit(main())
