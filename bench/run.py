@@ -302,7 +302,7 @@ def e2e(name: str, corpus_dir: Path | None, work: Path, port: int, args, questio
     row: dict = {"corpus": name}
     log(f"[e2e {name}] build-index")
     t0 = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "policy-qa"), "build-index"], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "service.cli", "build-index"], cwd=ROOT, check=True,
                    env={**os.environ, **env}, capture_output=True)
     row["build_index_s"] = time.perf_counter() - t0
     row["index_mb"] = dir_mb(index_dir)
