@@ -52,7 +52,8 @@ class Tokenizer:
     def __init__(self, vocab: Vocabulary):
         self.vocab = vocab
         self._jieba = jieba.Tokenizer()
-        self._jieba.load_userdict(str(vocab.userdict))
+        with open(vocab.userdict, "rb") as f:  # jieba leaves a path it opened unclosed
+            self._jieba.load_userdict(f)
         self._jieba.initialize()
         self._pos = jieba.posseg.POSTokenizer(self._jieba)
         self._t2s = opencc.OpenCC("t2s")
