@@ -10,7 +10,6 @@ the same machine state, so compare ratios within a run. Results go to bench/resu
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import re
@@ -92,128 +91,134 @@ def dev_queries(engine) -> list[list[str]]:
     return out
 
 
-# ---- the serving index, loaded as the service loads it (own process: clean RSS) ------------
-def probe(folder: str, queries_file: str, rounds: int) -> None:
-    """Child process: map the artifact, time every query, print JSON."""
-    queries = json.loads(Path(queries_file).read_text(encoding="utf-8"))
-    base = rss_mb()
-    t0 = time.perf_counter()
-    n = json.loads((Path(folder) / "meta.json").read_text())["clauses"]
-    index = ClauseIndex.load(Path(folder), list(range(n)), {})
-    load_s = time.perf_counter() - t0
-    after_load = rss_mb() - base
-    results = [index.search(q, K) for q in queries]
+# ---- one contender per fresh process (so RSS deltas are its own) --------------------------------
+def child(role: str, job_file: str) -> None:
+    """Child process: build or load one index for job['n'] clauses, time it, print one JSON line."""
+    job = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    n, queries, rounds, folder = job["n"], job["queries"], job["rounds"], Path(job.get("folder", "."))
+    out: dict = {}
+    if role in ("serving-build", "bm25s-build", "okapi"):
+        from service.qa.tokenize import Tokenizer, Vocabulary
+
+        pieces = Pieces.from_corpus(ROOT / "corpus", Tokenizer(Vocabulary.load(ROOT / "corpus")))
+        clauses = make_clauses(pieces, n)
+    if role == "serving-build":
+        t0 = time.perf_counter()
+        terms, arrays = build_arrays(pieces.counts(c) for c in clauses)
+        index = ClauseIndex.from_arrays(list(range(n)), {}, terms, arrays)
+        out["build_s"] = time.perf_counter() - t0
+        index.save(folder, {"bench": True})
+    elif role == "serving-probe":
+        warm = folder.with_name("warm-up")  # compile numba for mapped arrays before measuring
+        ClauseIndex(list(range(3)), [["a", "b"], ["b"], ["c"]], {}).save(warm, {})
+        ClauseIndex.load(warm, list(range(3)), {}).search(["a"], 1)
+        base = rss_mb()
+        t0 = time.perf_counter()
+        index = ClauseIndex.load(folder, list(range(n)), {})
+        out["load_s"] = time.perf_counter() - t0
+        out["rss_load_mb"] = rss_mb() - base
+        out["results"] = [index.search(q, K) for q in queries]
+        out.update(timed(lambda q: index.search(q, K), queries, rounds))
+        out["rss_mb"] = rss_mb() - base
+    elif role == "bm25s-build":
+        import bm25s
+
+        t0 = time.perf_counter()
+        retriever = bm25s.BM25(k1=1.5, b=0.75, method="atire", idf_method="robertson", backend="numba")
+        retriever.index([pieces.tokens(c) for c in clauses], show_progress=False)
+        out["build_s"] = time.perf_counter() - t0
+        retriever.save(str(folder))
+    elif role == "bm25s-probe":
+        import bm25s
+
+        warm = bm25s.BM25(backend="numba")  # compile before measuring
+        warm.index([["a", "b"], ["b"]], show_progress=False)
+        warm.retrieve([["a"]], k=1, show_progress=False, n_threads=1)
+        base = rss_mb()
+        retriever = bm25s.BM25.load(str(folder), mmap=True)
+        retriever.backend = "numba"
+        vocab = retriever.vocab_dict
+
+        def top(q):
+            known = [t for t in q if t in vocab]
+            if not known:
+                return []
+            docs, scores = retriever.retrieve([known], k=min(K, n), show_progress=False, n_threads=1)
+            return [(int(d), float(x)) for d, x in zip(docs[0], scores[0], strict=True) if x > 0]
+
+        out["results"] = [top(q) for q in queries]
+        out.update(timed(top, queries, rounds))
+        out["rss_mb"] = rss_mb() - base
+    elif role == "okapi":
+        from rank_bm25 import BM25Okapi
+
+        base = rss_mb()
+        t0 = time.perf_counter()
+        okapi = BM25Okapi(pieces.tokens(c) for c in clauses)  # a generator: only the index stays
+        out["build_s"] = time.perf_counter() - t0
+        out["rss_mb"] = rss_mb() - base
+        sample = [queries[j] for j in job["sample"]]
+        out["results"] = [okapi_top(okapi.get_scores(q), K) for q in sample]
+        out.update(timed(lambda q: okapi.get_scores(q), sample, 1))
+        out["queries"] = len(sample)
+    print(json.dumps(out))
+
+
+def timed(search, queries, rounds: int) -> dict:
     times = []
     for _ in range(rounds):
         for q in queries:
             t = time.perf_counter()
-            index.search(q, K)
+            search(q)
             times.append((time.perf_counter() - t) * 1000)
-    print(json.dumps({"load_s": load_s, "rss_load_mb": after_load, "rss_queried_mb": rss_mb() - base,
-                      "p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "results": results}))
+    return {"p50_ms": pct(times, 50), "p99_ms": pct(times, 99)}
 
 
-def run_size(pieces: Pieces, queries: list[list[str]], n: int, work: Path, args) -> dict:
+def spawn(role: str, job: dict, work: Path) -> dict:
+    job_file = work / "job.json"
+    job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    log(f"[{job['n']}] {role}")
+    done = subprocess.run([sys.executable, __file__, "--child", role, str(job_file)], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{role} failed: {done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_size(queries: list[list[str]], n: int, work: Path, args) -> dict:
     row: dict = {"clauses": n}
-    clauses = make_clauses(pieces, n)
-    if n <= 20000:
-        pieces.check(tok, clauses, 300)
-    qfile = work / "queries.json"
-    qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
-    log(f"[{n}] serving index: build")
-    t0 = time.perf_counter()
-    terms, arrays = build_arrays(pieces.counts(c) for c in clauses)
-    index = ClauseIndex.from_arrays(list(range(n)), {}, terms, arrays)
-    build_s = time.perf_counter() - t0
-    folder = work / f"index-{n}"
-    if folder.exists():
-        shutil.rmtree(folder)
-    index.save(folder, {"bench": True})
-    del index, arrays, terms
-    gc.collect()
-    out = subprocess.run([sys.executable, __file__, "--probe", str(folder), str(qfile), str(args.rounds)],
-                         check=True, capture_output=True, text=True).stdout
-    p = json.loads(out)
-    serving_results = [[(int(i), float(s)) for i, s in r] for r in p["results"]]
-    row["serving"] = {"build_s": build_s, "disk_mb": dir_mb(folder), "load_s": p["load_s"],
-                      "rss_load_mb": p["rss_load_mb"], "rss_mb": p["rss_queried_mb"],
-                      "p50_ms": p["p50_ms"], "p99_ms": p["p99_ms"]}
-    shutil.rmtree(folder)
-
     sample = list(range(len(queries)))
     if n >= args.okapi_full_max:
         step = max(1, len(queries) // args.okapi_sample)
         sample = sample[::step][: args.okapi_sample]
-    if not args.no_bm25s:
-        row["bm25s"] = run_bm25s(pieces, clauses, queries, sample, work, args)
-    log(f"[{n}] BM25Okapi: build")
-    from rank_bm25 import BM25Okapi
-
-    gc.collect()
-    base = rss_mb()
-    t0 = time.perf_counter()
-    okapi = BM25Okapi(pieces.tokens(c) for c in clauses)
-    okapi_build = time.perf_counter() - t0
-    okapi_rss = rss_mb() - base
-    log(f"[{n}] BM25Okapi: {len(sample)} queries")
-    times, ref = [], []
-    for j in sample:
-        t = time.perf_counter()
-        scores = okapi.get_scores(queries[j])
-        ref.append(okapi_top(scores, K))
-        times.append((time.perf_counter() - t) * 1000)
-    row["okapi"] = {"build_s": okapi_build, "disk_mb": None, "rss_mb": okapi_rss,
-                    "p50_ms": pct(times, 50), "p99_ms": pct(times, 99), "queries": len(sample)}
+    job = {"n": n, "queries": queries, "rounds": args.rounds, "sample": sample}
+    folder = work / f"index-{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    serving = spawn("serving-build", {**job, "folder": str(folder)}, work)
+    serving["disk_mb"] = dir_mb(folder)
+    serving.update(spawn("serving-probe", {**job, "folder": str(folder)}, work))
+    shutil.rmtree(folder)
+    serving_results = serving.pop("results")
+    row["serving"] = serving
+    okapi = spawn("okapi", job, work)
+    ref = okapi.pop("results")
+    row["okapi"] = okapi
     row["agreement"] = agreement(ref, [serving_results[j] for j in sample])
-    if "bm25s" in row and "results" in row["bm25s"]:
-        bm25s_results = row["bm25s"].pop("results")
-        row["agreement_bm25s"] = agreement(ref, [bm25s_results[j] for j in sample])
-    del okapi
-    gc.collect()
+    if not args.no_bm25s:
+        folder = work / f"bm25s-{n}"
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            b = spawn("bm25s-build", {**job, "folder": str(folder)}, work)
+            b["disk_mb"] = dir_mb(folder)
+            b.update(spawn("bm25s-probe", {**job, "folder": str(folder)}, work))
+            results = b.pop("results")
+            row["bm25s"] = b
+            row["agreement_bm25s"] = agreement(ref, [results[j] for j in sample])
+        except RuntimeError as exc:  # bm25s is optional (pip install -e '.[bench]')
+            row["bm25s"] = {"skipped": str(exc)[-300:]}
+        shutil.rmtree(folder, ignore_errors=True)
     row["speedup_p50"] = row["okapi"]["p50_ms"] / row["serving"]["p50_ms"]
     log(f"[{n}] {json.dumps(row)}")
     return row
-
-
-def run_bm25s(pieces, clauses, queries, sample, work, args) -> dict:
-    """bm25s with its numba backend, configured as close to BM25Okapi as it allows (atire, robertson idf)."""
-    try:
-        import bm25s
-    except ImportError:
-        return {"skipped": "bm25s not installed (pip install -e '.[bench]')"}
-    log(f"[{len(clauses)}] bm25s: build")
-    gc.collect()
-    base = rss_mb()
-    t0 = time.perf_counter()
-    corpus = [pieces.tokens(c) for c in clauses]
-    retriever = bm25s.BM25(k1=1.5, b=0.75, method="atire", idf_method="robertson", backend="numba")
-    retriever.index(corpus, show_progress=False)
-    build_s = time.perf_counter() - t0
-    del corpus
-    gc.collect()
-    rss = rss_mb() - base
-    folder = work / "bm25s"
-    retriever.save(str(folder))
-    disk = dir_mb(folder)
-    shutil.rmtree(folder)
-    vocab = retriever.vocab_dict
-
-    def top(q):
-        known = [t for t in q if t in vocab]
-        if not known:
-            return []
-        docs, scores = retriever.retrieve([known], k=K, show_progress=False, n_threads=1, backend_selection="numba")
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
-    results = [top(q) for q in queries]  # the first call compiles
-    times = []
-    for _ in range(args.rounds):
-        for q in queries:
-            t = time.perf_counter()
-            top(q)
-            times.append((time.perf_counter() - t) * 1000)
-    return {"build_s": build_s, "disk_mb": disk, "rss_mb": rss, "p50_ms": pct(times, 50), "p99_ms": pct(times, 99),
-            "results": results}
 
 
 # ---- end to end -------------------------------------------------------------------------------
@@ -348,7 +353,7 @@ def markdown(result: dict) -> str:
             ag = row.get("agreement") if key == "serving" else row.get("agreement_bm25s") if key == "bm25s" else None
             q = f" ({r['queries']} queries)" if key == "okapi" and r.get("queries", 0) < 40 else ""
             lines.append(
-                f"| {n} | {label}{q} | {f(r['build_s'])} | {f(r['disk_mb'])} | {f(r['rss_mb'], 0)} | "
+                f"| {n} | {label}{q} | {f(r['build_s'])} | {f(r.get('disk_mb'))} | {f(r['rss_mb'], 0)} | "
                 f"{f(r['p50_ms'], 3)} | {f(r['p99_ms'], 3)} | "
                 + (f"{ag['identical']:.0%} | {ag['overlap']:.0%} | {ag['max_rel_diff']:.1e} |" if ag else "ref | | |")
             )
@@ -373,9 +378,8 @@ def log(msg: str) -> None:
 
 
 def main() -> int:
-    global tok
-    if len(sys.argv) > 1 and sys.argv[1] == "--probe":
-        probe(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3])
         return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
@@ -397,14 +401,14 @@ def main() -> int:
     work = Path(args.workdir or tempfile.mkdtemp(prefix="policy-qa-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     engine = QAEngine(ROOT / "corpus", ROOT / "prompts")
-    tok = engine.tokenizer
-    pieces = Pieces.from_corpus(ROOT / "corpus", tok)
+    pieces = Pieces.from_corpus(ROOT / "corpus", engine.tokenizer)
+    pieces.check(engine.tokenizer, make_clauses(pieces, 1000))
     queries = dev_queries(engine)
     result = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": f"{os.cpu_count()} CPU, {os.uname().machine}", "load": os.getloadavg()[0],
               "queries": len(queries), "sentences": len(pieces.sentences), "retrieval": [], "e2e": []}
     for n in (int(x) for x in args.sizes.split(",") if x):
-        result["retrieval"].append(run_size(pieces, queries, n, work, args))
+        result["retrieval"].append(run_size(queries, n, work, args))
         Path(args.out + ".json").write_text(json.dumps(result, indent=1))
     if not args.no_e2e:
         if not shutil.which("wrk"):
@@ -424,8 +428,6 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
-
-tok = None
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -141,7 +141,7 @@ class ClauseIndex:
         self._essential_df = max(1, int(ESSENTIAL_SHARE * self.n))
         self._scratch = threading.local()
         if terms:  # compile (or load from numba's cache) now: before gunicorn forks, not in a request
-            self.search([terms[0]], 1)
+            self.search([terms[int(np.argmin(arrays["df"]))]], 1)
 
     # ---- term statistics the answer logic uses ------------------------------------------
     def weight(self, term: str) -> float:
