@@ -14,6 +14,7 @@ import json
 import math
 import os
 import threading
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -66,21 +67,22 @@ def count_terms(token_lists: Iterable[list[str]]) -> Iterator[tuple[int, Counter
 def build_arrays(counted: Iterable[tuple[int, Mapping[str, int]]]) -> tuple[list[str], dict[str, np.ndarray]]:
     """Vocabulary and BM25Okapi weight arrays (CSC: one column of postings per term) from term counts."""
     vocab: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    tfs: list[int] = []
-    lengths: list[int] = []
-    for d, (length, counts) in enumerate(counted):
+    # flat int32 buffers, not lists of ints: 1M clauses hold ~80M postings
+    cols, tfs, per_clause, lengths = array("i"), array("i"), array("i"), array("i")
+    for length, counts in counted:
         lengths.append(length)
-        cols.extend(vocab.setdefault(t, len(vocab)) for t in counts)
+        per_clause.append(len(counts))
+        cols.extend([vocab.setdefault(t, len(vocab)) for t in counts])
         tfs.extend(counts.values())
-        rows.extend([d] * len(counts))
     n, v = len(lengths), len(vocab)
-    doc_len = np.asarray(lengths, dtype=np.int32)
+    doc_len = np.frombuffer(lengths, dtype=np.int32) if n else np.zeros(0, np.int32)
+    rows = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(per_clause, dtype=np.int32)) if n else []
     tf = sp.csc_matrix(
-        (np.asarray(tfs, dtype=np.float64), (np.asarray(rows, dtype=np.int32), np.asarray(cols, dtype=np.int32))),
+        (np.frombuffer(tfs, dtype=np.int32).astype(np.float32) if n else np.zeros(0, np.float32),
+         (rows, np.frombuffer(cols, dtype=np.int32) if n else [])),
         shape=(n, v),
     )
+    del rows, cols, tfs
     tf.sort_indices()
     df = np.diff(tf.indptr).astype(np.int32)
     # exactly BM25Okapi._calc_idf, including the floor for negative idf (not for idf == 0)
@@ -89,7 +91,7 @@ def build_arrays(counted: Iterable[tuple[int, Mapping[str, int]]]) -> tuple[list
         idf[idf < 0] = EPSILON * (math.fsum(idf) / v)
     avgdl = doc_len.sum() / n if n else 1.0
     norm = K1 * (1 - B + B * doc_len / avgdl)
-    f = tf.data
+    f = tf.data.astype(np.float64)
     col_of = np.repeat(np.arange(v), df)
     weights = (idf[col_of] * (f * (K1 + 1) / (f + norm[tf.indices]))).astype(np.float32)
     max_weight = (
