@@ -139,7 +139,9 @@ class ClauseIndex:
         self.n = len(arrays["doc_len"])
         if len(clauses) != self.n:
             raise ValueError(f"index has {self.n} clauses, corpus has {len(clauses)}")
-        self.df = DocFreq(self._vocab, arrays["df"])
+        self._df = arrays["df"]
+        self.df = DocFreq(self._vocab, self._df)
+        self._weight_of: dict[str, float] = {}
         self._essential_df = max(1, int(ESSENTIAL_SHARE * self.n))
         self._scratch = threading.local()
         if terms:  # compile (or load from numba's cache) now: before gunicorn forks, not in a request
@@ -148,10 +150,15 @@ class ClauseIndex:
     # ---- term statistics the answer logic uses ------------------------------------------
     def weight(self, term: str) -> float:
         """A term's informativeness, always positive (BM25+ style idf), 0 for unknown terms."""
-        n = self.df.get(term, 0)
-        if not n:
-            return 0.0
-        return math.log(1 + (self.n - n + 0.5) / (n + 0.5))
+        w = self._weight_of.get(term)
+        if w is None:
+            i = self._vocab.get(term)
+            if i is None:
+                return 0.0
+            n = int(self._df[i])
+            # answering asks for the same few terms thousands of times; known terms only, so bounded
+            w = self._weight_of[term] = math.log(1 + (self.n - n + 0.5) / (n + 0.5))
+        return w
 
     @property
     def weight_unseen(self) -> float:
