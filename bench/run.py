@@ -374,7 +374,7 @@ def markdown(result: dict) -> str:
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in result["retrieval"]:
         n = f"{row['clauses']:,}"
-        for key, label in (("okapi", "rank-bm25 BM25Okapi"), ("serving", "serving (scipy CSC + MaxScore)"),
+        for key, label in (("okapi", "rank-bm25 BM25Okapi"), ("serving", "serving (CSC arrays + numba MaxScore)"),
                            ("bm25s", "bm25s 0.3 numba (atire)")):
             r = row.get(key)
             if not r or "skipped" in r:
