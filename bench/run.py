@@ -1,6 +1,6 @@
 """Benchmark: rank-bm25 BM25Okapi vs the serving index (and bm25s if installed), then the service end to end.
 
-    .venv/bin/python bench/run.py                      # 1k, 10k, 100k, 1M clauses + end to end (about 15 min)
+    .venv/bin/python bench/run.py                      # 1k, 10k, 100k, 1M clauses + end to end (about 8 min)
     .venv/bin/python bench/run.py --sizes 1000,10000 --no-e2e
 
 Corpora are made by recombining the shipped corpus's real sentences under its real section headings;

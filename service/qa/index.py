@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import threading
 from array import array
 from collections import Counter
@@ -225,15 +226,19 @@ class ClauseIndex:
                 m = _accumulate(self._indptr, self._rows, self._weights, ids[n_essential:upto],
                                 mult[n_essential:upto], acc, mark, touched, m)
                 n_essential = upto
+        except BaseException:
+            self._scratch.acc = None  # partly written: never reuse these buffers
+            raise
         finally:
             _reset(acc, mark, touched[:m])
 
     # ---- the artifact -------------------------------------------------------------------
     def save(self, folder: Path, meta: dict) -> None:
-        """Write arrays (.npy) and JSON metadata into `folder`, replacing it atomically."""
+        """Write arrays (.npy) and JSON metadata into a fresh folder, then rename it into place as `folder`."""
         folder = Path(folder)
         tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-        tmp.mkdir(parents=True, exist_ok=False)
+        shutil.rmtree(tmp, ignore_errors=True)  # left by a crashed build that had our pid
+        tmp.mkdir(parents=True)
         for name in ARRAYS:
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(self.arrays[name]), allow_pickle=False)
         (tmp / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
@@ -244,10 +249,7 @@ class ClauseIndex:
         if folder.exists():
             folder.rename(old)
         tmp.rename(folder)
-        if old.exists():
-            for p in old.iterdir():
-                p.unlink()
-            old.rmdir()
+        shutil.rmtree(old, ignore_errors=True)  # workers mapping the old files keep them until they exit
 
     @classmethod
     def load(cls, folder: Path, clauses: list[Clause], fingerprint: dict) -> ClauseIndex:
