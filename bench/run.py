@@ -368,7 +368,7 @@ def markdown(result: dict) -> str:
     def f(x, nd=1):
         return "–" if x is None else f"{x:.{nd}f}"
 
-    lines = [f"Run {result['started']} on {result['machine']} (load average at start {result['load']}).", "",
+    lines = [f"Run {result['started']} on {result['machine']} (load average at start {result['load']:.1f}).", "",
              "| clauses | index | build s | disk MB | RSS MB | query p50 ms | query p99 ms | top-10 identical | "
              "overlap | max rel. score diff |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
