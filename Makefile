@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-test lint ingest-report clean screenshot
+.PHONY: run test install install-test lint ingest-report clean screenshot build-index bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ screenshot: install-test
 
 ingest-report: install
 	$(BIN)/policy-qa ingest
+
+build-index: install
+	$(BIN)/policy-qa build-index
+
+# the benchmark in docs/perf.md (needs wrk: apt-get install wrk; about 15 minutes on 2 cores)
+bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -23,7 +23,8 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     store = engine.store if engine is not None and isinstance(engine.store, Store) else open_store(settings)
     prepare(store, settings)
     if engine is None:
-        engine = QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]), store=store)
+        index_dir = Path(settings["INDEX_DIR"]) if settings["INDEX_DIR"] else None
+        engine = QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]), store=store, index_dir=index_dir)
     elif engine.store is not store:
         engine = engine.with_store(store)  # a prebuilt engine (tests share one) keeps its index
     app.extensions["qa"] = engine

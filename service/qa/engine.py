@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import answer as compose
+from .build import load_or_build
 from .conversation import ConversationStore, MemoryStore, Turn, is_followup, resolve_followup
-from .index import ClauseIndex
 from .ingest import Report, fold, ingest
 from .models import Answer, Citation, Clause, Document
 from .templates import Templates
@@ -70,7 +70,8 @@ class Candidate:
 class QAEngine:
     """Ingest once, index once, answer many times; thread-safe for reading."""
 
-    def __init__(self, corpus_dir: Path, prompts_dir: Path, store: ConversationStore | None = None):
+    def __init__(self, corpus_dir: Path, prompts_dir: Path, store: ConversationStore | None = None,
+                 index_dir: Path | None = None):
         self.corpus_dir = corpus_dir
         self.report: Report = ingest(corpus_dir)
         self.documents: dict[str, Document] = {d.id: d for d in self.report.documents}
@@ -80,8 +81,9 @@ class QAEngine:
         self.templates = Templates.load(prompts_dir)
         self.refusal_text = self.templates.render("refusal")
         self.help_text = self.templates.render("help")
-        token_lists = [self.tokenizer.tokens(self._indexed_text(c)) for c in self.clauses]
-        self.index = ClauseIndex(self.clauses, token_lists, self.tokenizer.fingerprint())
+        # the index artifact in index_dir is reused while it matches these texts and this tokenizer
+        texts = [self._indexed_text(c) for c in self.clauses]
+        self.index = load_or_build(index_dir, self.clauses, texts, self.tokenizer)
         self._context = {c.id: fold(self._indexed_text(c)).lower() for c in self.clauses}
         self._entity_groups = self.tokenizer.vocab.entity_groups
         self.store: ConversationStore = store or MemoryStore()

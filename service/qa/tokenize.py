@@ -1,6 +1,7 @@
 """One jieba tokenizer, with the domain dictionary, shared by the index and the question."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -15,6 +16,8 @@ import tomllib
 PUNCT_RE = re.compile(r"^[\W_]+$")
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 ENTITY_TAGS = {"ns", "nr", "nt", "nz"}
+SHORT_TEXT = 32  # characters: question words and terms, not clauses
+SHORT_CACHE = 50_000
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -58,6 +61,9 @@ class Tokenizer:
         self._pos = jieba.posseg.POSTokenizer(self._jieba)
         self._t2s = opencc.OpenCC("t2s")
         self._syn_keys = sorted(vocab.synonyms, key=len, reverse=True)
+        # answering re-tokenizes the same few words per candidate passage (~70% of a question's time):
+        # short texts are remembered, per process, bounded
+        self._short_tokens = functools.lru_cache(maxsize=SHORT_CACHE)(lambda text: tuple(self._cut(text)))
 
     def simplify(self, text: str) -> str:
         """Traditional to simplified, then normalize()."""
@@ -82,6 +88,11 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens without punctuation or stopwords (for BM25)."""
+        if len(text) <= SHORT_TEXT:
+            return list(self._short_tokens(text))
+        return self._cut(text)
+
+    def _cut(self, text: str) -> list[str]:
         text = normalize(text)
         return [
             t for t in self._jieba.cut_for_search(text)
