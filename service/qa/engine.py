@@ -13,7 +13,7 @@ from .conversation import ConversationStore, MemoryStore, Turn, is_followup, res
 from .ingest import Report, fold, ingest
 from .models import Answer, Citation, Clause, Document
 from .templates import Templates
-from .tokenize import Tokenizer, Vocabulary, normalize, years
+from .tokenize import ENTITY_TAGS, Tokenizer, Vocabulary, normalize, years
 
 GREETING_RE = re.compile(
     r"^(你好|您好|嗨|哈喽|hi|hello|hey|在吗|谢谢|帮助|help|你是谁|你能做什么|你可以做什么|能做什么|怎么用|使用说明)"
@@ -46,6 +46,15 @@ CANDIDATES = 20
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One content word of a question, prepared once: its weight and the forms that count as found."""
+
+    weight: float
+    forms: tuple[str, ...]  # the word and its variants (places, scope names)
+    parts: tuple[str, ...]  # its sub-words, all of which count when the word itself is split differently
+
+
+@dataclass(frozen=True)
 class Query:
     asked: str
     text: str  # simplified, synonyms applied
@@ -57,6 +66,7 @@ class Query:
     entities: list[str]
     years: list[str]
     target: bool
+    evidence: tuple[Evidence, ...]
 
 
 @dataclass
@@ -84,7 +94,9 @@ class QAEngine:
         # the index artifact in index_dir is reused while it matches these texts and this tokenizer
         texts = [self._indexed_text(c) for c in self.clauses]
         self.index = load_or_build(index_dir, self.clauses, texts, self.tokenizer)
-        self._context = {c.id: fold(self._indexed_text(c)).lower() for c in self.clauses}
+        # folded forms, made once: what coverage and scope checks search in
+        self._near = {c.id: fold(f"{c.section}{c.text}").lower() for c in self.clauses}
+        self._title = {d.id: fold(d.title).lower() for d in self.report.documents}
         self._entity_groups = self.tokenizer.vocab.entity_groups
         self.store: ConversationStore = store or MemoryStore()
 
@@ -125,8 +137,10 @@ class QAEngine:
         kind = compose.answer_kind(question)
         if inherit_kind and kind in ("general", "measures") and inherit_kind not in ("help", "refusal"):
             kind = inherit_kind
-        terms, verbs, units = [], set(), []
+        terms, verbs, units, entities = [], set(), [], []
         for word, tag in self.tokenizer.tagged(text):
+            if tag in ENTITY_TAGS and len(word) > 1 and not word.isdigit():
+                entities.append(word)
             if self.tokenizer.is_stopword(word) or re.fullmatch(r"\d+|年", word):
                 continue
             if tag == "q" and len(word) == 1:
@@ -137,10 +151,16 @@ class QAEngine:
             if word not in terms:
                 terms.append(word)
         tokens = [t for t in self.tokenizer.tokens(text) if t not in units]
+        evidence = tuple(
+            Evidence(
+                self._term_weight(t, t in verbs), tuple(sorted(self._variants(t))),
+                tuple(p for p in self.tokenizer.tokens(t) if p != t and len(p) > 1),
+            )
+            for t in terms
+        )
         return Query(
             asked=question, text=text, kind=kind, tokens=tokens, terms=terms, verbs=frozenset(verbs), units=units,
-            entities=[e for e in self.tokenizer.entities(text) if not re.fullmatch(r"\d+", e)],
-            years=years(text), target=compose.asks_target(question),
+            entities=entities, years=years(text), target=compose.asks_target(question), evidence=evidence,
         )
 
     def _term_weight(self, term: str, verb: bool = False) -> float:
@@ -158,29 +178,21 @@ class QAEngine:
     def coverage(self, query: Query, context: str) -> float:
         """Idf-weighted share of the question's content words that the folded context contains."""
         total = hit = 0.0
-        for term in query.terms:
-            w = self._term_weight(term, term in query.verbs)
-            total += w
-            if any(v in context for v in self._variants(term)):
-                hit += w
-            else:
-                # segmented differently in the passage: all its parts must be there
-                parts = [p for p in self.tokenizer.tokens(term) if p != term and len(p) > 1]
-                if parts and all(p in context for p in parts):
-                    hit += w * 0.8
+        for ev in query.evidence:
+            total += ev.weight
+            if any(form in context for form in ev.forms):
+                hit += ev.weight
+            elif ev.parts and all(p in context for p in ev.parts):
+                hit += ev.weight * 0.8  # segmented differently in the passage: all its parts are there
         return hit / total if total else 0.0
 
     def _scope_ok(self, query: Query, clause: Clause) -> bool:
         """Every year the question names is in the passage or its section; every place in it or the title."""
-        near = fold(f"{clause.section}{clause.text}")
-        for year in query.years:
-            if year not in near:
-                return False
-        wide = near + fold(clause.document)
-        for entity in query.entities:
-            if not any(v in wide for v in self._variants(entity)):
-                return False
-        return True
+        near = self._near[clause.id]
+        if any(year not in near for year in query.years):
+            return False
+        wide = near + self._title[clause.doc_id]
+        return all(any(v in wide for v in self._variants(entity)) for entity in query.entities)
 
     def _variants(self, entity: str) -> set[str]:
         base = PLACE_SUFFIX_RE.sub("", entity)
@@ -209,7 +221,7 @@ class QAEngine:
             clause = self.clauses[i]
             if not self._scope_ok(query, clause):
                 continue
-            context = self._context[clause.id] + fold(clause.document).lower()
+            context = self._near[clause.id] + self._title[clause.doc_id]
             cov = self.coverage(query, context)
             value = 0.4 * score / top + 0.6 * cov
             if query.kind == "quantity" and compose.NUMBER_RE.search(clause.text):
@@ -255,7 +267,7 @@ class QAEngine:
         """The best (passage, fact) pair among the top passages."""
         best: tuple[float, Candidate, compose.Fact] | None = None
         for rank, cand in enumerate(cands):
-            context_extra = fold(cand.clause.section + cand.clause.document).lower()
+            context_extra = fold(cand.clause.section).lower() + self._title[cand.clause.doc_id]
             sents = compose.sentences(cand.clause.text)
             titled = len(sents) > 1 and (cand.clause.number.startswith("（") or len(sents[0][1]) <= TITLE_SENTENCE)
             # a paragraph's title sentence governs every sentence after it

@@ -70,9 +70,22 @@ def _is_ascii_word(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
+class _FoldTable(dict):
+    """str.translate table filled on first sight of a character: its NFKC form, or nothing for space."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        value = "" if ch.isspace() else unicodedata.normalize("NFKC", ch)
+        self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+
+
 def fold(text: str) -> str:
-    """Matching form: NFKC (full-width digits and brackets) and no whitespace."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """Matching form: NFKC per character (full-width digits and brackets) and no whitespace."""
+    return text.translate(_FOLD)
 
 
 @dataclass

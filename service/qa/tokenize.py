@@ -60,7 +60,8 @@ class Tokenizer:
         self._jieba.initialize()
         self._pos = jieba.posseg.POSTokenizer(self._jieba)
         self._t2s = opencc.OpenCC("t2s")
-        self._syn_keys = sorted(vocab.synonyms, key=len, reverse=True)
+        keys = sorted(vocab.synonyms, key=len, reverse=True)
+        self._syn_re = re.compile("|".join(map(re.escape, keys))) if keys else None
         # answering re-tokenizes the same few words per candidate passage (~70% of a question's time):
         # short texts are remembered, per process, bounded
         self._short_tokens = functools.lru_cache(maxsize=SHORT_CACHE)(lambda text: tuple(self._cut(text)))
@@ -71,20 +72,17 @@ class Tokenizer:
 
     def apply_synonyms(self, text: str) -> str:
         """Rewrite a question's wording into the corpus's (longest match first, one pass)."""
-        out, i = [], 0
-        while i < len(text):
-            for key in self._syn_keys:
-                if text.startswith(key, i):
-                    value = self.vocab.synonyms[key]
-                    # "基本农田" -> "永久基本农田" must not double an existing prefix
-                    if not (value.endswith(key) and "".join(out).endswith(value[: -len(key)])):
-                        out.append(value)
-                        i += len(key)
-                        break
-            else:
-                out.append(text[i])
-                i += 1
-        return "".join(out)
+        if self._syn_re is None:
+            return text
+
+        def replace(m: re.Match[str]) -> str:
+            key, value = m.group(), self.vocab.synonyms[m.group()]
+            # "基本农田" -> "永久基本农田" must not double a prefix the question already has
+            if value.endswith(key) and text[: m.start()].endswith(value[: -len(key)]):
+                return key
+            return value
+
+        return self._syn_re.sub(replace, text)
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens without punctuation or stopwords (for BM25)."""
