@@ -288,7 +288,7 @@ class QAEngine:
                 s_cov = self.coverage(query, lead + fold(fact.text).lower() + context_extra)
                 value = 0.45 * cand.score + 0.55 * s_cov - 0.01 * rank
                 if query.kind == "quantity" and compose.NUMBER_RE.search(fact.text):
-                    value += 0.1 + (0.05 if any(u in fact.text for u in query.units) else 0.0)
+                    value += 0.3 + (0.05 if any(u in fact.text for u in query.units) else 0.0)
                 if query.kind == "time" and compose.TIME_RE.search(fact.text):
                     value += 0.1
                 if query.kind == "who" and compose.responsible_body(fact.text):
