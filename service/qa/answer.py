@@ -18,13 +18,15 @@ KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("definition", re.compile(r"什么是|是什么意思|指的是什么|指什么|什么意思|含义|定义|是指什么|是什么[？?]?$")),
     ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|哪家|由哪|牵头|负责部门|什么机构|哪个机构")),
     ("time", re.compile(r"多久|什么时候|何时|哪一年|哪年|几年一次|期限|频率|每隔|多长时间|截止|时限|几月")),
-    ("quantity", re.compile(r"多少|多大|多高|多长|比例|比重|百分之|增长率|目标[？?]?$|[几多]成|几个百分点")),
+    ("quantity", re.compile(r"多少|多大|多高|多长|比例|比重|百分之|增长率|目标[？?]?$|[几多]成|(?<!哪)几[个级项次种条家户人所万亿]")),
     ("yesno", re.compile(r"是否|能否|能不能|可不可以|有没有|是不是|吗[？?]?$")),
     ("measures", re.compile(r"如何|怎么|怎样|哪些|哪几|措施|举措|办法|有什么|什么")),
 )
 TARGET_RE = re.compile(r"目标|计划|要|力争|预期")
 TARGET_TEXT_RE = re.compile(r"目标|力争|达到|以上|左右|提高到|不低于|确保|稳定在|控制在")
-NUMBER_RE = re.compile(r"\d")
+# A figure: digits, or a Chinese numeral with its measure word (四级, 三类, 两倍); a lone 一
+# before a measure word is an article (一项制度, 一个主体), not a figure.
+NUMBER_RE = re.compile(r"\d|(?:[二三四五六七八九十两百千]|一[十百千])[一二三四五六七八九十百千]*[级个项类种条倍成]")
 TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间")
 PERMISSION_RE = re.compile(r"可以|能否|能不能|可不可以|允许|准许|能")
 NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")

@@ -24,7 +24,7 @@ PLACE_SUFFIX_RE = re.compile(r"(州|省|市|县|区|自治州|自治区)$")
 # Question words carry the answer kind (read before this) and nothing about the subject;
 # jieba's dictionary glues some to the next noun ("哪些项目"), so they go before tagging.
 QUESTION_WORDS_RE = re.compile(
-    r"哪些|哪个|哪几|哪一|哪|什么|多少|如何|怎么样|怎么|怎样|是否|能否|能不能|可不可以|有没有|是不是|谁|几个|几类|几项"
+    r"哪些|哪个|哪几|哪一|哪|什么|多少|如何|怎么样|怎么|怎样|是否|能否|能不能|可不可以|有没有|是不是|谁|几[个类项级种次条]?"
 )
 OUTLINE_RE = re.compile(r"(包括|包含|分为|有)(哪些|哪几个|哪几项|哪几类|几个|几项|几类)(.{1,6}?)[？?]?$")
 
