@@ -374,7 +374,7 @@ class QAEngine:
         c = cand.clause
         return Citation(
             c.id, c.doc_id, c.document, self.section_label(c), c.number, c.text, c.source,
-            c.span.start, c.span.end, round(cand.bm25, 3), sentence.strip(),
+            c.span.start, c.span.end, round(cand.bm25, 3), sentence.strip(), c.alternates,
         )
 
     # ---- for adapters ---------------------------------------------------------------------

@@ -43,12 +43,6 @@ class Clause:
 
 
 @dataclass(frozen=True)
-class Hit:
-    clause: Clause
-    score: float
-
-
-@dataclass(frozen=True)
 class Citation:
     clause_id: str
     doc_id: str
@@ -61,6 +55,7 @@ class Citation:
     end: int
     score: float
     sentence: str = ""  # the sentence inside text that answers, for highlighting
+    alternates: tuple[Span, ...] = ()  # the same clause in other printings of the document
 
     def to_json(self) -> dict:
         return {
@@ -74,6 +69,7 @@ class Citation:
             "doc_id": self.doc_id,
             "offsets": [self.start, self.end],
             "sentence": self.sentence,
+            "alternates": [{"source": a.source, "offsets": [a.start, a.end]} for a in self.alternates],
         }
 
 

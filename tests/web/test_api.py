@@ -20,6 +20,10 @@ def test_contract_shape(client):
     c = body["citations"][0]
     assert {"document", "section", "text", "source", "score"} <= set(c)
     assert c["source"].startswith("corpus/raw/") and isinstance(c["score"], float)
+    # the farmland opinion is printed three times: the other printings are named as alternates
+    assert {a["source"] for a in c["alternates"]} == {
+        "corpus/raw/003_8251f8b8a7e3f476.txt", "corpus/raw/004_801e1c0ba3d2f08c.txt",
+    }
 
 
 def test_followup_over_http(client):
