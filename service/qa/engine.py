@@ -109,9 +109,10 @@ class QAEngine:
     def ask(self, question: str, conversation_id: str | None = None, channel: str = "api") -> Answer:
         """Answer one question, resolving it against the conversation's previous turn."""
         t0 = time.perf_counter()
+        # a conversation this call opens has no previous turn to read
+        previous = self.store.last_turn(conversation_id) if conversation_id else None
         conversation_id = conversation_id or self.store.new_id()
         asked = self.tokenizer.simplify(question).strip()
-        previous = self.store.last_turn(conversation_id)
         if GREETING_RE.match(asked):
             result = Answer(False, self.help_text, "help", resolved_question=asked)
         else:
