@@ -97,6 +97,8 @@ class QAEngine:
         # folded forms, made once: what coverage and scope checks search in
         self._near = {c.id: fold(f"{c.section}{c.text}").lower() for c in self.clauses}
         self._title = {d.id: fold(d.title).lower() for d in self.report.documents}
+        self._section = {c.id: fold(c.section).lower() for c in self.clauses}
+        self._sentences = {c.id: [text for _, text in compose.sentences(c.text)] for c in self.clauses}
         self._entity_groups = self.tokenizer.vocab.entity_groups
         self.store: ConversationStore = store or MemoryStore()
 
@@ -268,13 +270,13 @@ class QAEngine:
         """The best (passage, fact) pair among the top passages."""
         best: tuple[float, Candidate, compose.Fact] | None = None
         for rank, cand in enumerate(cands):
-            context_extra = fold(cand.clause.section).lower() + self._title[cand.clause.doc_id]
-            sents = compose.sentences(cand.clause.text)
-            titled = len(sents) > 1 and (cand.clause.number.startswith("（") or len(sents[0][1]) <= TITLE_SENTENCE)
+            context_extra = self._section[cand.clause.id] + self._title[cand.clause.doc_id]
+            sents = self._sentences[cand.clause.id]
+            titled = len(sents) > 1 and (cand.clause.number.startswith("（") or len(sents[0]) <= TITLE_SENTENCE)
             # a paragraph's title sentence governs every sentence after it
-            title = fold(sents[0][1]).lower() if titled else ""
-            for k, (_, sentence) in enumerate(sents):
-                following = "".join(s for _, s in sents[k + 1 : k + 3])
+            title = fold(sents[0]).lower() if titled else ""
+            for k, sentence in enumerate(sents):
+                following = "".join(sents[k + 1 : k + 3])
                 # the title itself answers with the measures it announces
                 announces = k == 0 and titled and query.kind not in ("quantity", "time")
                 lead = title if k or announces else ""
