@@ -26,6 +26,8 @@ PLACE_SUFFIX_RE = re.compile(r"(州|省|市|县|区|自治州|自治区)$")
 QUESTION_WORDS_RE = re.compile(
     r"哪些|哪个|哪几|哪一|哪|什么|多少|如何|怎么样|怎么|怎样|是否|能否|能不能|可不可以|有没有|是不是|谁|几[个类项级种次条]?"
 )
+YEAR_END_RE = re.compile(r"((?:19|20)\d{2}\s*年)")
+TARGET_WORDS = frozenset({"目标", "预期目标", "计划", "任务目标"})
 OUTLINE_RE = re.compile(r"(包括|包含|分为|有)(哪些|哪几个|哪几项|哪几类|几个|几项|几类)(.{1,6}?)[？?]?$")
 
 # Evidence calibration. `coverage` is the idf-weighted share of the question's content
@@ -42,7 +44,7 @@ RELATED_COVERAGE = 0.3
 # A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it
 # announces follows it.
 TITLE_SENTENCE = 16
-CANDIDATES = 20
+CANDIDATES = 40
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class QAEngine:
     # ---- understanding the question ---------------------------------------------------
     def analyze(self, question: str, inherit_kind: str | None = None) -> Query:
         text = QUESTION_WORDS_RE.sub(" ", self.tokenizer.apply_synonyms(question))
+        text = YEAR_END_RE.sub(r"\1 ", text)  # "2024年产量": the year's 年 is not the 年 of 年产量
         kind = compose.answer_kind(question)
         if inherit_kind and kind in ("general", "measures") and inherit_kind not in ("help", "refusal"):
             kind = inherit_kind
@@ -148,6 +151,8 @@ class QAEngine:
                 continue
             if tag == "q" and len(word) == 1:
                 units.append(word)
+                continue
+            if word in TARGET_WORDS:  # "目标" says a plan is asked for (query.target), not what about
                 continue
             if tag.startswith("v"):
                 verbs.add(word)
