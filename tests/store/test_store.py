@@ -22,6 +22,17 @@ def answer(question: str, clause: str = "doc-1", latency: float = 5.0) -> Turn:
     return Turn(question, question, "quantity", True, (clause, "doc-2"), "api", latency)
 
 
+def run_all(stores: list[Store], work) -> None:
+    """work(k) for every store k, each on its own thread at once; then close the stores."""
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.dispose()
+
+
 def test_turns_are_numbered_per_conversation_and_read_back(store: Store):
     cid, other = store.new_id(), store.new_id()
     assert store.last_turn(cid) is None
@@ -49,13 +60,7 @@ def test_concurrent_writers_to_one_conversation_get_distinct_numbers(store: Stor
             with lock:
                 numbers.append(n)
 
-    threads = [threading.Thread(target=write, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for s in stores:
-        s.dispose()
+    run_all(stores, lambda k: write(stores[k]))
     assert sorted(numbers) == list(range(1, 61))
 
 
@@ -150,13 +155,7 @@ def test_event_ids_are_new_exactly_once_across_connections(store: Store):
     def mark_all(k: int):
         won[k] = sum(stores[k].mark_event_seen(i) for i in ids)
 
-    threads = [threading.Thread(target=mark_all, args=(k,)) for k in range(len(stores))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for s in stores:
-        s.dispose()
+    run_all(stores, mark_all)
     assert sum(won) == len(ids)
     assert store.mark_event_seen("Ev0001") is False
     assert store.mark_event_seen("Ev-new") is True
