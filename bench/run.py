@@ -85,7 +85,7 @@ def dev_queries(engine) -> list[list[str]]:
         item = json.loads(line)
         for turn in item.get("turns") or [{"question": item["question"]}]:
             q = engine.tokenizer.simplify(turn["question"])
-            tokens = engine.analyze(q).tokens
+            tokens = list(engine.analyzer.analyze(q).tokens)
             if tokens:
                 out.append(tokens)
     return out

@@ -9,18 +9,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .tokenize import Tokenizer, years
+from . import cues
+from .query import Query, subject_span
 
-FOLLOWUP_LEAD_RE = re.compile(r"^(那么|那|还有|另外|而|再问一下|再问)")
+FOLLOWUP_LEAD_RE = re.compile(r"^(那么|那(?![是个些种里边样])|还有|另外|而|再问一下|再问)")
 FOLLOWUP_TAIL_RE = re.compile(r"(的呢|呢)[？?！!。.]*$")
 YEAR_TOKEN_RE = re.compile(r"(?:19|20)\d{2}\s*年?")
-# Words that say what is asked about a subject, not the subject itself: a follow-up
-# that brings a new subject keeps them from the previous question.
-PREDICATE_WORDS = {
-    "目标", "增长", "计划", "任务", "要求", "标准", "比例", "比重",
-    "时间", "期限", "多少", "达到", "提高", "降低", "完成",
-}
-CUE_TAIL_RE = re.compile(r"(目标)?(是多少|有多少|多少|是什么|有哪些|是谁|怎么办|如何|怎样)[？?]?$")
+# The predicate words just before the question word belong to what is asked ("目标是多少").
+CUE_LEAD_RE = re.compile(r"(目标|计划|增长|增速|比例|比重|占比|期限|标准|要求|任务)(是|有|要|为)?$")
 
 
 @dataclass(frozen=True)
@@ -67,44 +63,75 @@ class MemoryStore:
             return len(turns)
 
 
-def is_followup(question: str, tokenizer: Tokenizer) -> bool:
-    """Elliptical questions: '那…呢', '…呢？', or no subject of their own ('增长了多少？')."""
-    if FOLLOWUP_LEAD_RE.search(question) or FOLLOWUP_TAIL_RE.search(question):
+def subject_words(query: Query) -> list[str]:
+    """The words of a question that name what is asked about (not predicates, places or years)."""
+    return [t.word for t in query.terms if t.weight > 0 and t.noun and t.word not in cues.PREDICATE_WORDS]
+
+
+def is_followup(query: Query) -> bool:
+    """Elliptical questions: '那…呢', '…呢？', a pronoun for the last subject, or no subject of their own."""
+    asked = query.asked
+    if FOLLOWUP_LEAD_RE.search(asked) or FOLLOWUP_TAIL_RE.search(asked) or cues.PRONOUN_RE.search(asked):
         return True
-    return not _subject_words(question, tokenizer) and len(question) <= 12
+    return not subject_words(query) and len(asked) <= 16
 
 
-def _subject_words(text: str, tokenizer: Tokenizer) -> list[str]:
-    """Content words naming what is asked about (nouns, not predicates, places or years)."""
-    return [
-        word for word, tag in tokenizer.tagged(text)
-        if tag[:1] in ("n", "l") and tag != "ns" or tag == "vn" and len(word) > 2
-        if len(word) > 1 and not tokenizer.is_stopword(word) and word not in PREDICATE_WORDS
-    ]
+def resolve_followup(query: Query, previous: Turn, analyzer) -> str:
+    """Rewrite an elliptical question as a full one, from the previous resolved question.
+
+    '那…呢' keeps the previous question's scope and predicate around a new subject (or a new scope:
+    '2023年呢？'); a pronoun ('它', '他们') stands for the previous subject and keeps its place; a
+    question with no subject of its own ('具体怎么做？') asks about the previous subject."""
+    asked = query.asked
+    marked = bool(FOLLOWUP_LEAD_RE.search(asked) or FOLLOWUP_TAIL_RE.search(asked))
+    if not previous.answered and not (marked or cues.PRONOUN_RE.search(asked)):
+        return asked  # after a refusal only an explicit "那…呢" or a pronoun continues
+    if not is_followup(query):
+        return asked
+    prev = analyzer.analyze(previous.resolved)
+    core = FOLLOWUP_TAIL_RE.sub("", FOLLOWUP_LEAD_RE.sub("", asked)).strip(" ，,？?")
+    pronoun = cues.PRONOUN_RE.match(core)
+    start, end = subject_span(prev)
+    subject = prev.asked[start:end]
+    if pronoun and not marked:
+        places = "".join(dict.fromkeys([a for a, _ in prev.scope.aliases] + [p.text for p in prev.scope.places]))
+        return f"{_scope_text(query) or places}{subject}{core[pronoun.end():]}"
+    rest = _without_scope(core, query).strip("的 ")
+    if subject_words(query) and start < end:
+        # a new subject in the previous question's place: its scope and what it asked stay
+        text = prev.asked[:start] + rest + prev.asked[end:]
+    elif rest:
+        # no subject of its own ("增长了多少？", "具体怎么做？"): about the previous subject, in its scope
+        text = _scope_text(prev) + subject + rest
+    else:
+        text = prev.asked  # a new scope only ("2023年呢？", "全国呢？")
+    if query.scope.empty:
+        return text
+    return _scope_text(query) + _without_scope(text, prev)
 
 
-def resolve_followup(question: str, previous: Turn, tokenizer: Tokenizer) -> str:
-    """Rewrite an elliptical question as a full one, from the previous resolved question."""
-    core = FOLLOWUP_TAIL_RE.sub("", FOLLOWUP_LEAD_RE.sub("", question)).strip(" ，,？?")
-    prev = previous.resolved
-    new_years, new_places = years(core), tokenizer.entities(core)
-    places = new_places or tokenizer.entities(prev)
-    scope = "".join(places) + "".join(f"{y}年" for y in (new_years or years(prev)))
-    rest = _without_scope(core, new_places).strip("的 ")
-    if _subject_words(rest, tokenizer):
-        # a new subject replaces the old one; place, year and the asked-for predicate stay
-        return f"{scope}{rest}{_cue_tail(prev)}"
-    # no subject of its own ("增长了多少？", "2024年的呢？"): the previous subject stays
-    base = CUE_TAIL_RE.sub("", _without_scope(prev, tokenizer.entities(prev)).rstrip("？? "))
-    return f"{scope}{base}{rest}？" if rest else f"{scope}{base}{_cue_tail(prev)}"
+def _scope_text(query: Query) -> str:
+    s = query.scope
+    parts = [a for a, _ in s.aliases] + [p.text for p in s.places]
+    if s.national:
+        parts.append("全国")
+    parts += [f"{y}年" for y in s.years] + [w for w, _ in s.relative]
+    return "".join(dict.fromkeys(parts))
 
 
-def _without_scope(text: str, places: list[str]) -> str:
-    for place in places:
-        text = text.replace(place, "")
+def _without_scope(text: str, query: Query) -> str:
+    s = query.scope
+    for word in [a for a, _ in s.aliases] + [p.text for p in s.places] + [w for w, _ in s.relative]:
+        text = text.replace(word, "")
+    text = cues.NATIONAL_RE.sub("", text) if s.national else text
     return YEAR_TOKEN_RE.sub("", text)
 
 
 def _cue_tail(prev: str) -> str:
-    m = CUE_TAIL_RE.search(prev.rstrip())
-    return m.group() if m else "？"
+    """What the previous question asked about its subject ("目标是多少？")."""
+    m = cues.QUESTION_WORDS_RE.search(prev)
+    if not m:
+        return "？"
+    start = m.start()
+    lead = CUE_LEAD_RE.search(prev[:start])
+    return prev[lead.start() if lead else start :]

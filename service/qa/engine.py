@@ -1,4 +1,10 @@
-"""QAEngine.ask(question, conversation) -> Answer: the one entry point every channel uses."""
+"""The pipeline: question -> Query (query.py) -> candidates and answerability (rank.py) -> fact and
+template (reader.py) -> Answer.
+
+`QAEngine.answer(question, previous)` is pure: the same question after the same previous turn always
+gets the same answer. `QAEngine.ask` is the thin layer the adapters call: it reads the previous turn
+from the conversation store and records the new one.
+"""
 from __future__ import annotations
 
 import copy
@@ -7,86 +13,40 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import answer as compose
+from . import cues
+from . import reader as compose
 from .build import load_or_build
-from .conversation import ConversationStore, MemoryStore, Turn, is_followup, resolve_followup
+from .conversation import ConversationStore, MemoryStore, Turn, resolve_followup
 from .ingest import Report, fold, ingest
 from .models import Answer, Citation, Clause, Document
+from .query import Analyzer, Lexicon, Query, subject_span
+from .rank import Answerability, Candidate, Ranker, Reading, doc_scopes, is_target
 from .templates import Templates
-from .tokenize import ENTITY_TAGS, Tokenizer, Vocabulary, normalize, years
+from .tokenize import Tokenizer, Vocabulary, normalize
+from .weights import W
 
-GREETING_RE = re.compile(
-    r"^(你好|您好|嗨|哈喽|hi|hello|hey|在吗|谢谢|帮助|help|你是谁|你能做什么|你可以做什么|能做什么|怎么用|使用说明)"
-    r"[呀啊吗呢！!。.？?，, ]*$",
-    re.IGNORECASE,
-)
-PLACE_SUFFIX_RE = re.compile(r"(州|省|市|县|区|自治州|自治区)$")
-# Question words carry the answer kind (read before this) and nothing about the subject;
-# jieba's dictionary glues some to the next noun ("哪些项目"), so they go before tagging.
-QUESTION_WORDS_RE = re.compile(
-    r"哪些|哪个|哪几|哪一|哪|什么|多少|如何|怎么样|怎么|怎样|是否|能否|能不能|可不可以|有没有|是不是|谁|几[个类项级种次条]?"
-)
-YEAR_END_RE = re.compile(r"((?:19|20)\d{2}\s*年)")
-TARGET_WORDS = frozenset({"目标", "预期目标", "计划", "任务目标"})
 OUTLINE_RE = re.compile(r"(包括|包含|分为|有)(哪些|哪几个|哪几项|哪几类|几个|几项|几类)(.{1,6}?)[？?]?$")
-
-# Evidence calibration. `coverage` is the idf-weighted share of the question's subject
-# words (places and years are the scope check's) found in a passage, a word found only in
-# its section heading or document title counting half. Over the dev set and the golden
-# questions, the answerable questions' best passages cover 0.57-1.0 of their words, the
-# out-of-corpus ones at most 0.41 (如何申请护照: 申请 is a corpus word), most under 0.3.
-# 0.5 sits in the middle of that gap: a held-out question may fall on either side of
-# what dev shows, and a wrong answer and a wrong refusal both break the product's promise.
-MIN_COVERAGE = 0.5
-# A second document's figure is shown beside the first when its passage scores this
-# close to the best one (so "which document?" is answered rather than guessed).
-CONFLICT_RATIO = 0.9
-RELATED_COVERAGE = 0.3
-AROUND_SHARE = 0.5  # weight of a word found only in a passage's section heading or document title
-# A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it
-# announces follows it.
+# A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it announces follows.
 TITLE_SENTENCE = 16
-CANDIDATES = 40
+FACT_KINDS = ("quantity", "time", "who")  # kinds whose answer is one fact of a type
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """One content word of a question, prepared once: its weight and the forms that count as found."""
+class Pick:
+    """The best passage and the fact read from it, with the evidence that it answers."""
 
-    weight: float
-    forms: tuple[str, ...]  # the word and its variants (places, scope names)
-    parts: tuple[str, ...]  # its sub-words, all of which count when the word itself is split differently
-    scope: bool = False  # a place: _scope_ok requires it of every candidate, coverage leaves it out
-
-
-@dataclass(frozen=True)
-class Query:
-    asked: str
-    text: str  # simplified, synonyms applied
-    kind: str
-    tokens: list[str]
-    terms: list[str]  # content words for coverage
-    verbs: frozenset[str]  # which of them are verbs (an unknown verb is weaker evidence than an unknown noun)
-    units: list[str]  # measure words ("亩", "户"): which figure is meant, not what it is about
-    entities: list[str]
-    years: list[str]
-    target: bool
-    evidence: tuple[Evidence, ...]
-
-
-@dataclass
-class Candidate:
-    clause: Clause
-    bm25: float
-    coverage: float
-    score: float
+    cand: Candidate
+    fact: compose.Fact
+    reading: Reading
+    rank: int
 
 
 class QAEngine:
     """Ingest once, index once, answer many times; thread-safe for reading."""
 
     def __init__(self, corpus_dir: Path, prompts_dir: Path, store: ConversationStore | None = None,
-                 index_dir: Path | None = None):
+                 index_dir: Path | None = None, lexicon: Lexicon | None = None,
+                 model: Answerability | None = None):
         self.corpus_dir = corpus_dir
         self.report: Report = ingest(corpus_dir)
         self.documents: dict[str, Document] = {d.id: d for d in self.report.documents}
@@ -99,13 +59,13 @@ class QAEngine:
         # the index artifact in index_dir is reused while it matches these texts and this tokenizer
         texts = [self._indexed_text(c) for c in self.clauses]
         self.index = load_or_build(index_dir, self.clauses, texts, self.tokenizer)
-        # folded forms, made once: what coverage and scope checks search in
-        self._near = {c.id: fold(f"{c.section}{c.text}").lower() for c in self.clauses}
-        self._title = {d.id: fold(d.title).lower() for d in self.report.documents}
-        self._section = {c.id: fold(c.section).lower() for c in self.clauses}
-        self._text = {c.id: fold(c.text).lower() for c in self.clauses}
+        self.lexicon = lexicon or Lexicon.load()
+        aliases = self.tokenizer.vocab.scope_aliases
+        self.analyzer = Analyzer(self.tokenizer, self.lexicon, self.index, aliases)
+        self.ranker = Ranker(self.clauses, self.documents, self.index,
+                             doc_scopes(self.documents, self.lexicon.gazetteer, aliases))
+        self.model = model or Answerability.load()
         self._sentences = {c.id: [text for _, text in compose.sentences(c.text)] for c in self.clauses}
-        self._entity_groups = self.tokenizer.vocab.entity_groups
         self.store: ConversationStore = store or MemoryStore()
 
     @staticmethod
@@ -113,22 +73,14 @@ class QAEngine:
         """What BM25 sees of a clause: its section heading and its text."""
         return f"{clause.section}\n{clause.text}"
 
-    # ---- the entry point -------------------------------------------------------------
+    # ---- the thin layer the adapters call ------------------------------------------------------
     def ask(self, question: str, conversation_id: str | None = None, channel: str = "api") -> Answer:
-        """Answer one question, resolving it against the conversation's previous turn."""
+        """Answer one question against the conversation's previous turn, and record the turn."""
         t0 = time.perf_counter()
         # a conversation this call opens has no previous turn to read
         previous = self.store.last_turn(conversation_id) if conversation_id else None
         conversation_id = conversation_id or self.store.new_id()
-        asked = self.tokenizer.simplify(question).strip()
-        if GREETING_RE.match(asked):
-            result = Answer(False, self.help_text, "help", resolved_question=asked)
-        else:
-            resolved = asked
-            if previous and previous.answered and is_followup(asked, self.tokenizer):
-                resolved = resolve_followup(asked, previous, self.tokenizer)
-            query = self.analyze(resolved, inherit_kind=previous.kind if resolved != asked and previous else None)
-            result = self.answer(query)
+        result = self.answer(question, previous)
         turn = Turn(
             question=question, resolved=result.resolved_question, kind=result.kind, answered=result.answered,
             clause_ids=tuple(c.clause_id for c in result.citations), channel=channel,
@@ -140,208 +92,162 @@ class QAEngine:
             conversation_id, number,
         )
 
-    # ---- understanding the question ---------------------------------------------------
-    def analyze(self, question: str, inherit_kind: str | None = None) -> Query:
-        text = QUESTION_WORDS_RE.sub(" ", self.tokenizer.apply_synonyms(question))
-        text = YEAR_END_RE.sub(r"\1 ", text)  # "2024年产量": the year's 年 is not the 年 of 年产量
-        kind = compose.answer_kind(question)
-        if inherit_kind and kind in ("general", "measures") and inherit_kind not in ("help", "refusal"):
-            kind = inherit_kind
-        terms, verbs, units, entities = [], set(), [], []
-        for word, tag in self.tokenizer.tagged(text):
-            if tag in ENTITY_TAGS and len(word) > 1 and not word.isdigit():
-                entities.append(word)
-            if self.tokenizer.is_stopword(word) or re.fullmatch(r"\d+|年", word):
-                continue
-            if tag == "q" and len(word) == 1:
-                units.append(word)
-                continue
-            if word in TARGET_WORDS:  # "目标" says a plan is asked for (query.target), not what about
-                continue
-            if tag.startswith("v"):
-                verbs.add(word)
-            if word not in terms:
-                terms.append(word)
-        tokens = [t for t in self.tokenizer.tokens(text) if t not in units]
-        evidence = tuple(
-            Evidence(
-                self._term_weight(t, t in verbs), tuple(sorted(self._variants(t))),
-                tuple(p for p in self.tokenizer.tokens(t) if p != t and len(p) > 1), scope=t in entities,
-            )
-            for t in terms
-        )
-        return Query(
-            asked=question, text=text, kind=kind, tokens=tokens, terms=terms, verbs=frozenset(verbs), units=units,
-            entities=entities, years=years(text), target=compose.asks_target(question), evidence=evidence,
-        )
+    # ---- the pipeline ---------------------------------------------------------------------------
+    def answer(self, question: str, previous: Turn | None = None) -> Answer:
+        """The answer to a question, read after the previous turn of its conversation (pure)."""
+        query, prefer = self.understand(question, previous)
+        if query is None:
+            return Answer(False, self.help_text, "help", resolved_question=self.tokenizer.simplify(question))
+        return self.respond(query, prefer)
 
-    def _term_weight(self, term: str, verb: bool = False) -> float:
-        w = self.index.weight(term)
-        if w:
-            return w
-        parts = [p for p in self.tokenizer.tokens(term) if p != term]
-        known = [self.index.weight(p) for p in parts if self.index.known(p)]
-        if known and len(known) == len(parts):
-            return max(known)
-        # A noun the corpus never uses is the strongest sign the question is about something
-        # else (天气, 起征点); an unknown verb (办理) is only a different way of asking.
-        return self.index.weight_unseen / 2 if verb else self.index.weight_unseen
+    def understand(self, question: str, previous: Turn | None) -> tuple[Query | None, frozenset[str]]:
+        """The Query a question asks (resolved against the previous turn) and the documents to prefer."""
+        asked = self.tokenizer.simplify(question).strip()[: 2 * compose.MAX_ANSWER]
+        if cues.GREETING_RE.match(asked):
+            return None, frozenset()
+        query = self.analyzer.analyze(asked)
+        prefer: frozenset[str] = frozenset()
+        if previous is not None and previous.resolved:
+            prefer = frozenset(self.by_id[c].doc_id for c in previous.clause_ids if c in self.by_id)
+            resolved = resolve_followup(query, previous, self.analyzer)
+            if resolved != asked:
+                query = self.analyzer.analyze(resolved, inherit_kind=previous.kind)
+        return query, prefer
 
-    def coverage(self, query: Query, text: str, around: str = "") -> float:
-        """Idf-weighted share of the question's content words found in the folded text.
-
-        A word found only around the text (its section heading, its document's title) counts half:
-        a heading says what a passage is about, not what it states."""
-        total = hit = 0.0
-        for ev in query.evidence:
-            if ev.scope:  # places are the scope check's business; coverage is about the subject
-                continue
-            total += ev.weight
-            if self._found(ev, text):
-                hit += ev.weight
-            elif around and self._found(ev, around):
-                hit += ev.weight * AROUND_SHARE
-        return hit / total if total else 0.0
-
-    @staticmethod
-    def _found(ev: Evidence, context: str) -> float:
-        if any(form in context for form in ev.forms):
-            return True
-        # segmented differently in the passage: all its parts are there
-        return bool(ev.parts) and all(p in context for p in ev.parts)
-
-    def _scope_ok(self, query: Query, clause: Clause) -> bool:
-        """Every year the question names is in the passage or its section; every place in it or the title."""
-        near = self._near[clause.id]
-        if any(year not in near for year in query.years):
-            return False
-        wide = near + self._title[clause.doc_id]
-        return all(any(v in wide for v in self._variants(entity)) for entity in query.entities)
-
-    def _variants(self, entity: str) -> set[str]:
-        base = PLACE_SUFFIX_RE.sub("", entity)
-        out = {entity, base} if len(base) >= 2 else {entity}
-        for group in self._entity_groups:
-            if entity in group or base in group:
-                out |= group
-        return out
-
-    # ---- answering --------------------------------------------------------------------
-    def answering(self, query: Query, cands: list[Candidate]) -> list[Candidate]:
-        """The passages to read for the answer: for a figure, those that hold one, if any do."""
-        if query.kind == "quantity":
-            with_figures = [c for c in cands if c.coverage >= MIN_COVERAGE and compose.NUMBER_RE.search(c.clause.text)]
-            if with_figures:
-                return with_figures[:3]
-        return cands[:3]
-
-    def candidates(self, query: Query, scoped: bool = True) -> list[Candidate]:
-        """BM25's top clauses re-ranked by coverage; only those in the question's scope unless scoped=False."""
-        hits = self.index.search(query.tokens, CANDIDATES)
-        if not hits:
-            return []
-        top = hits[0][1]
-        out = []
-        for i, score in hits:
-            clause = self.clauses[i]
-            if scoped and not self._scope_ok(query, clause):
-                continue
-            cov = self.coverage(query, self._text[clause.id], self._section[clause.id] + self._title[clause.doc_id])
-            value = 0.4 * score / top + 0.6 * cov
-            if query.kind == "quantity" and compose.NUMBER_RE.search(clause.text):
-                value += 0.05
-            if query.target and compose.TARGET_TEXT_RE.search(clause.text):
-                value += 0.03
-            if clause.kind == "news":  # policy text outranks a news story saying the same
-                value -= 0.02
-            out.append(Candidate(clause, score, cov, value))
-        out.sort(key=lambda c: (-c.score, c.clause.id))
-        return out
-
-    def answer(self, query: Query) -> Answer:
-        if not query.terms:
-            return self.refuse(query)
+    def respond(self, query: Query, prefer: frozenset[str] = frozenset()) -> Answer:
         outline = self.outline(query)
         if outline:
             return outline
-        cands = self.candidates(query)
-        if not cands or cands[0].coverage < MIN_COVERAGE:
+        pick, cands = self.read(query, prefer)
+        if pick is None or not self.model.answers(pick.reading):
             return self.refuse(query)
-        picked = self.pick_sentence(query, self.answering(query, cands))
-        best, fact = picked
-        text = self.render(query.kind, best.clause, fact.text, query.asked)
-        citations = [self.cite(best, fact.sentence)]
-        conflict = self.conflicting(query, cands, best, fact)
-        if conflict:
-            other, other_fact = conflict
-            items = "；".join(
-                f"《{c.clause.document}》“{self.section_label(c.clause)}”：{f.text}"
-                for c, f in ((best, fact), (other, other_fact))
-            )
-            text = compose.fit(self.templates, "conflict", items, slot="items")
-            citations.append(self.cite(other, other_fact.sentence))
-        for cand in cands[1:]:
-            if len(citations) >= 3:
-                break
-            if cand.coverage >= MIN_COVERAGE and all(c.clause_id != cand.clause.id for c in citations):
-                citations.append(self.cite(cand, ""))
-        return Answer(True, text, query.kind, tuple(citations), resolved_question=query.asked)
+        return self.compose(query, pick, cands)
 
-    def pick_sentence(self, query: Query, cands: list[Candidate]) -> tuple[Candidate, compose.Fact]:
+    def read(self, query: Query, prefer: frozenset[str] = frozenset()) -> tuple[Pick | None, list[Candidate]]:
+        """The best (passage, fact) reading of a question and the candidates it was chosen from."""
+        if not query.has_subject:
+            return None, []
+        cands = self.ranker.candidates(query, prefer_docs=prefer)
+        if not cands:
+            return None, []
+        return self.pick(query, cands[:3]), cands
+
+    def pick(self, query: Query, cands: list[Candidate]) -> Pick:
         """The best (passage, fact) pair among the top passages."""
-        best: tuple[float, Candidate, compose.Fact] | None = None
+        best: tuple[float, Pick] | None = None
+        need = (lambda t: compose.states_measure(t, query.measure)) if query.measure else None
         for rank, cand in enumerate(cands):
-            context_extra = self._section[cand.clause.id] + self._title[cand.clause.doc_id]
+            around = self.ranker.around(cand.clause)
             sents = self._sentences[cand.clause.id]
             titled = len(sents) > 1 and (cand.clause.number.startswith("（") or len(sents[0]) <= TITLE_SENTENCE)
             # a paragraph's title sentence governs every sentence after it
             title = fold(sents[0]).lower() if titled else ""
+            local = query.scope.national and not self.ranker.scopes[cand.clause.doc_id].national
             for k, sentence in enumerate(sents):
+                if local and not cues.NATIONAL_RE.search(sentence):
+                    continue  # a local document answers for the country only where it names it
                 following = "".join(sents[k + 1 : k + 3])
                 # the title itself answers with the measures it announces
                 announces = k == 0 and titled and query.kind not in ("quantity", "time")
                 lead = title if k or announces else ""
 
-                def cover(text: str, lead: str = lead, extra: str = context_extra) -> float:
-                    return self.coverage(query, lead + fold(text).lower(), extra)
+                def cover(text: str, lead: str = lead, around: str = around) -> float:
+                    return self.ranker.coverage(query, lead + fold(text).lower(), around)[0]
 
                 if announces:
-                    fact = compose.extract_fact(following, query.kind, cover)
+                    fact = compose.extract_fact(following, query.kind, cover, need=need)
                 else:
-                    fact = compose.extract_fact(sentence, query.kind, cover, following)
-                s_cov = self.coverage(query, lead + fold(fact.text).lower(), context_extra)
+                    fact = compose.extract_fact(sentence, query.kind, cover, following, need=need)
+                s_cov = cover(fact.text)
                 value = 0.45 * cand.score + 0.55 * s_cov - 0.01 * rank
-                if query.kind == "quantity" and compose.NUMBER_RE.search(fact.text):
-                    value += 0.3 + (0.05 if any(u in fact.text for u in query.units) else 0.0)
-                if query.kind == "time" and compose.TIME_RE.search(fact.text):
-                    value += 0.1
-                if query.kind == "who" and compose.responsible_body(fact.text):
-                    value += 0.1
-                if query.target and compose.TARGET_TEXT_RE.search(fact.text):
+                typed = self.type_ok(query, fact.text, cand.clause)
+                value += 0.3 * typed if query.kind in ("quantity", "time", "who") else 0.0
+                if query.target and is_target(cand.clause, fact.text):
                     value += 0.03
-                if query.years and all(y in fact.sentence for y in query.years):
-                    value += 0.1
+                if query.achieved and is_target(cand.clause, fact.text):
+                    value -= 0.03
                 if best is None or value > best[0] + 1e-9:
-                    best = (value, cand, compose.Fact(fact.text, fact.sentence, s_cov))
-        assert best is not None
-        return best[1], best[2]
+                    reading = Reading(coverage=cand.coverage, sentence_coverage=s_cov, missing=cand.missing,
+                                      type_ok=typed, open_kind=float(query.kind not in FACT_KINDS))
+                    best = (value, Pick(cand, compose.Fact(fact.text, fact.sentence, s_cov), reading, rank))
+        if best is None:  # no sentence in scope: the best passage's first, which the model will refuse
+            cand = cands[0]
+            fact = compose.Fact("", "", 0.0)
+            return Pick(cand, fact, Reading(cand.coverage, 0.0, cand.missing, 0.0, 0.0), 0)
+        return best[1]
 
-    def conflicting(self, query, cands, best, fact):
-        """Another document's different figure for the same question, if one scores as well."""
+    def type_ok(self, query: Query, fact: str, clause: Clause) -> float:
+        """1 when the fact is of the type asked (a figure of the measure, a time, a body), else 0."""
+        passage = self.ranker.text_of(clause)
+        if query.kind == "quantity":
+            if query.target and not query.achieved and not is_target(clause, fact):
+                return 0.0  # a target asked, an achieved figure found
+            asked = set(_figures(query.asked))
+            for piece in compose.pieces(fact, split_lists=False):
+                # the figure stands with its subject, and is not one the question itself gives
+                if compose.states_measure(piece, query.measure) and set(_figures(piece)) - asked \
+                        and self.ranker.coverage(query, fold(piece).lower())[0] >= 0.5:
+                    return 1.0
+            return 0.0
+        if query.kind == "time":
+            return 1.0 if compose.TIME_RE.search(fact) else 0.0
+        if query.kind == "who":
+            return 1.0 if compose.responsible_body(fact) else 0.5
+        if query.kind == "definition":
+            # a definition names what it defines: the question's subject as asked
+            start, end = subject_span(query)
+            subject = fold(query.asked[start:end]).lower()
+            return 1.0 if not subject or subject in passage else 0.0
+        return 1.0
+
+    # ---- composing ----------------------------------------------------------------------------
+    def compose(self, query: Query, pick: Pick, cands: list[Candidate]) -> Answer:
+        best, fact = pick.cand, pick.fact
+        text = self.render(query.kind, best.clause, fact.text, query.asked, self.year_note(query, best.clause))
+        citations = [self.cite(best, fact.sentence)]
+        conflict = self.conflicting(query, cands, pick)
+        if conflict:
+            items = "；".join(
+                f"《{p.cand.clause.document}》“{self.section_label(p.cand.clause)}”：{p.fact.text}"
+                for p in (pick, conflict)
+            )
+            text = compose.fit(self.templates, "conflict", items, slot="items")
+            citations.append(self.cite(conflict.cand, conflict.fact.sentence))
+        for cand in cands:
+            if len(citations) >= 3:
+                break
+            if cand.coverage >= 0.5 and all(c.clause_id != cand.clause.id for c in citations):
+                citations.append(self.cite(cand, ""))
+        return Answer(True, text, query.kind, tuple(citations), resolved_question=query.asked)
+
+    def year_note(self, query: Query, clause: Clause) -> str:
+        """'2023年（文件所说的“去年”）' when the question's year was read against the document's date."""
+        if not query.scope.relative:
+            return ""
+        years = self.ranker.years_asked(query, clause.doc_id) or ()
+        words = "、".join(f"“{w}”" for w, _ in query.scope.relative)
+        resolved = [y for y in years if y not in query.scope.years]
+        return f"{'、'.join(resolved)}年（文件所说的{words}）" if resolved else ""
+
+    def conflicting(self, query: Query, cands: list[Candidate], pick: Pick) -> Pick | None:
+        """Another document's different figure for the same measure and year, if one scores as well."""
         if query.kind != "quantity":
             return None
+        best = pick.cand
         for cand in cands[1:4]:
-            if cand.clause.doc_id == best.clause.doc_id or cand.score < CONFLICT_RATIO * best.score:
+            if cand.clause.doc_id == best.clause.doc_id or cand.score < W.conflict_ratio * best.score:
                 continue
-            if cand.coverage < MIN_COVERAGE:
+            other = self.pick(query, [cand])
+            if not self.model.answers(other.reading) or not other.reading.type_ok:
                 continue
-            other, other_fact = self.pick_sentence(query, [cand])
-            if compose.NUMBER_RE.search(other_fact.text) and _figures(other_fact.text) != _figures(fact.text):
-                return other, other_fact
+            if _years(other.fact.sentence) != _years(pick.fact.sentence):
+                continue  # different years are different facts, not a disagreement
+            if _figures(other.fact.text) != _figures(pick.fact.text):
+                return other
         return None
 
     def outline(self, query: Query) -> Answer | None:
-        """'提振消费专项行动包括哪些行动？': a document's parts, read from its section headings."""
+        """'提振消费专项行动方案包括哪些行动？': a document's parts, read from its section headings."""
         m = OUTLINE_RE.search(query.asked)
         if not m or query.kind != "measures":
             return None
@@ -374,17 +280,18 @@ class QAEngine:
 
     def refuse(self, query: Query) -> Answer:
         """The refusal, with the nearest passages on the subject (whatever their place or year) as related."""
-        nearest = self.candidates(query, scoped=False) if query.terms else []
-        related = tuple(self.cite(c, "") for c in nearest[:2] if c.coverage >= RELATED_COVERAGE)
+        nearest = self.ranker.candidates(query, scoped=False) if query.has_subject else []
+        related = tuple(self.cite(c, "") for c in nearest[:2] if c.coverage >= W.related_coverage)
         return Answer(False, self.refusal_text, "refusal", related, resolved_question=query.asked)
 
-    # ---- rendering helpers --------------------------------------------------------------
-    @staticmethod
-    def section_label(clause: Clause) -> str:
+    # ---- rendering helpers --------------------------------------------------------------------
+    def section_label(self, clause: Clause) -> str:
         return clause.section or "正文"
 
-    def render(self, kind: str, clause: Clause, fact: str, question: str = "") -> str:
+    def render(self, kind: str, clause: Clause, fact: str, question: str = "", note: str = "") -> str:
         values = {"document": clause.document, "section": self.section_label(clause)}
+        if note:
+            fact = f"{note}，{fact}"
         if kind == "who":
             body = compose.responsible_body(fact)
             if body:
@@ -403,7 +310,7 @@ class QAEngine:
             c.span.start, c.span.end, round(cand.bm25, 3), sentence.strip(), c.alternates,
         )
 
-    # ---- for adapters ---------------------------------------------------------------------
+    # ---- for adapters -------------------------------------------------------------------------
     def with_store(self, store: ConversationStore) -> QAEngine:
         """The same corpus and index, answering through another conversation store."""
         clone = copy.copy(self)
@@ -416,3 +323,7 @@ class QAEngine:
 
 def _figures(text: str) -> list[str]:
     return re.findall(r"\d+(?:\.\d+)?", normalize(text))
+
+
+def _years(text: str) -> list[str]:
+    return re.findall(r"(?:19|20)\d{2}(?=\s*年)", normalize(text))

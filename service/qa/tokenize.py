@@ -34,8 +34,8 @@ class Vocabulary:
 
     userdict: Path
     stopwords: frozenset[str]
-    synonyms: dict[str, str]
-    entity_groups: tuple[frozenset[str], ...]
+    synonyms: dict[str, tuple[str, ...]]  # each word of an equivalence group -> the others
+    scope_aliases: dict[str, tuple[str, ...]]  # document id -> the names it uses for its own scope
 
     @classmethod
     def load(cls, corpus_dir: Path) -> Vocabulary:
@@ -44,9 +44,14 @@ class Vocabulary:
             if w.strip() and not w.startswith("#")
         )
         data = tomllib.loads((corpus_dir / "synonyms.toml").read_text(encoding="utf-8"))
-        synonyms = {normalize(k): normalize(v) for k, v in data.get("synonyms", {}).items()}
-        groups = tuple(frozenset(g) for g in data.get("entities", {}).get("groups", []))
-        return cls(corpus_dir / "userdict.txt", stop, synonyms, groups)
+        synonyms: dict[str, tuple[str, ...]] = {}
+        for group in data.get("equivalent", {}).get("groups", []):
+            words = [normalize(w) for w in group]
+            for w in words:
+                synonyms[w] = tuple(dict.fromkeys((*synonyms.get(w, ()), *(o for o in words if o != w))))
+        catalog = tomllib.loads((corpus_dir / "documents.toml").read_text(encoding="utf-8"))
+        scope = {d["id"]: tuple(d.get("scope", ())) for d in catalog.get("document", []) if "id" in d}
+        return cls(corpus_dir / "userdict.txt", stop, synonyms, scope)
 
 
 class Tokenizer:
@@ -60,8 +65,6 @@ class Tokenizer:
         self._jieba.initialize()
         self._pos = jieba.posseg.POSTokenizer(self._jieba)
         self._t2s = opencc.OpenCC("t2s")
-        keys = sorted(vocab.synonyms, key=len, reverse=True)
-        self._syn_re = re.compile("|".join(map(re.escape, keys))) if keys else None
         # answering re-tokenizes the same few words per candidate passage (~70% of a question's time):
         # short texts are remembered, per process, bounded
         self._short_tokens = functools.lru_cache(maxsize=SHORT_CACHE)(lambda text: tuple(self._cut(text)))
@@ -69,20 +72,6 @@ class Tokenizer:
     def simplify(self, text: str) -> str:
         """Traditional to simplified, then normalize()."""
         return normalize(self._t2s.convert(text))
-
-    def apply_synonyms(self, text: str) -> str:
-        """Rewrite a question's wording into the corpus's (longest match first, one pass)."""
-        if self._syn_re is None:
-            return text
-
-        def replace(m: re.Match[str]) -> str:
-            key, value = m.group(), self.vocab.synonyms[m.group()]
-            # "基本农田" -> "永久基本农田" must not double a prefix the question already has
-            if value.endswith(key) and text[: m.start()].endswith(value[: -len(key)]):
-                return key
-            return value
-
-        return self._syn_re.sub(replace, text)
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens without punctuation or stopwords (for BM25)."""

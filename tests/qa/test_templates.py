@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.qa.answer import MAX_ANSWER, fit
+from service.qa.reader import MAX_ANSWER, fit
 from service.qa.templates import REQUIRED, TemplateError, Templates
 
 PROMPTS = Path(__file__).resolve().parents[2] / "prompts"

@@ -21,27 +21,12 @@ def test_question_words_and_function_words_removed(tok):
     assert "耕地保有量" in tokens and "目标" in tokens
 
 
-@pytest.mark.parametrize(
-    ("asked", "meant"),
-    [
-        ("GDP增长目标", "地区生产总值增长目标"),
-        ("经济总量是多少", "地区生产总值是多少"),
-        ("基本农田保护面积", "永久基本农田保护面积"),
-        ("永久基本农田保护面积", "永久基本农田保护面积"),  # no doubled prefix
-        ("守住耕地", "保有耕地"),
-    ],
-)
-def test_synonyms(tok, asked, meant):
-    assert tok.apply_synonyms(tok.simplify(asked)) == meant
-
-
 def test_traditional_questions_simplified(tok):
     assert tok.simplify("耕地保有量目標是多少？") == "耕地保有量目标是多少?"
     assert tok.simplify("ＧＤＰ　增長") == "gdp 增长"
 
 
-def test_entities_and_years(tok):
-    assert "日本" in tok.entities("日本的耕地保有量是多少")
+def test_years(tok):
     assert years("黔东南州2028年粮食产量目标") == ["2028"]
     assert years("2024 年的呢") == ["2024"]
 

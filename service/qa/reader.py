@@ -8,30 +8,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import cues
 from .templates import Templates
 
 MAX_ANSWER = 300
 
-# Question kinds, first match wins. The cues are question words, so they are read
-# before stopwords are removed.
-KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("definition", re.compile(r"什么是|是什么意思|指的是什么|指什么|什么意思|含义|定义|是指什么|是什么[？?]?$")),
-    ("who", re.compile(r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|哪家|由哪|牵头|负责部门|什么机构|哪个机构")),
-    ("time", re.compile(r"多久|什么时候|何时|哪一年|哪年|几年一次|期限|频率|每隔|多长时间|截止|时限|几月")),
-    ("quantity", re.compile(
-        r"多少|多大|多高|多长|比例|比重|百分之|增长率|目标[？?]?$|[几多]成|(?<!哪)几[个级项次种条家户人所万亿]"
-    )),
-    ("yesno", re.compile(r"是否|能否|能不能|可不可以|有没有|是不是|吗[？?]?$")),
-    ("measures", re.compile(r"如何|怎么|怎样|哪些|哪几|措施|举措|办法|有什么|什么")),
-)
-TARGET_RE = re.compile(r"目标|计划|要|力争|预期")
-TARGET_TEXT_RE = re.compile(r"目标|力争|达到|以上|左右|提高到|不低于|确保|稳定在|控制在")
 # A figure: digits, or a Chinese numeral with its measure word (四级, 三类, 两倍); a lone 一
 # before a measure word is an article (一项制度, 一个主体), not a figure.
-NUMBER_RE = re.compile(r"\d|(?:[二三四五六七八九十两百千]|一[十百千])[一二三四五六七八九十百千]*[级个项类种条倍成]")
-TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间")
+NUMBER_RE = re.compile(r"\d|(?:[二三四五六七八九十两百千半]|一[十百千])[一二三四五六七八九十百千]*[级个项类种条倍成年月天日次]")
+TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间|[一二三四五六七八九十半\d]+个?[年月日天]|起施行|之日起")
 PERMISSION_RE = re.compile(r"可以|能否|能不能|可不可以|允许|准许|能")
 NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")
+ALLOW_RE = re.compile(r"可以|允许|准许|支持|鼓励|有权")
+HAS_RE = re.compile(r"有没有|是否有|有无|有.{0,8}吗")
 # An organisation name: a run of name characters (no verbs or prepositions that would
 # join two phrases, such as 对/每/要) ending in an organisation suffix.
 ORG_RE = re.compile(
@@ -40,19 +29,9 @@ ORG_RE = re.compile(
 )
 NOT_ORG = ("全部", "内部", "局部", "干部", "部分", "外部", "各部", "有关部", "等部", "学院", "医院", "法院")
 SENTENCE_RE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
+# A figure as printed: digits (with a decimal part, a percent sign) or a Chinese numeral run.
+FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*[%％]?|[一二三四五六七八九十两百千半]+")
 PIECE_RE = re.compile(r"[^，,：:；;。！？!?]*[，,：:；;。！？!?]?")
-
-
-def answer_kind(question: str) -> str:
-    """The kind of answer a question asks for (general when no cue matches)."""
-    for kind, cue in KIND_CUES:
-        if cue.search(question):
-            return kind
-    return "general"
-
-
-def asks_target(question: str) -> bool:
-    return bool(TARGET_RE.search(question))
 
 
 def sentences(text: str) -> list[tuple[int, str]]:
@@ -71,6 +50,9 @@ def pieces(sentence: str, split_lists: bool) -> list[str]:
         return parts
     out: list[str] = []
     for part in parts:
+        if "分别" in part:  # "分别增长4%和8.3%": the figures belong to the items before them
+            out.append(part)
+            continue
         chunks = part.split("、")
         buf = chunks[0]
         for chunk in chunks[1:]:
@@ -90,13 +72,20 @@ class Fact:
     coverage: float
 
 
-def best_window(parts: list[str], cover, need_number: bool, max_parts: int = 4) -> tuple[int, int, float]:
+def best_window(parts: list[str], cover, need_number: bool, max_parts: int = 4,
+                need=None) -> tuple[int, int, float]:
     """The shortest run of pieces with the most query coverage (and a figure, when one is asked for)."""
     best = (0, 1, -1.0, 10**9)
     for i in range(len(parts)):
+        if i and _continues_list(parts[i - 1], parts[i]):
+            continue  # a window never starts inside a list ("分别", "、")
         for j in range(i + 1, min(len(parts), i + max_parts) + 1):
+            if j < len(parts) and _continues_list(parts[j - 1], parts[j]):
+                continue  # nor ends inside one
             text = "".join(parts[i:j])
             if need_number and not NUMBER_RE.search(text):
+                continue
+            if need is not None and not need(text):
                 continue
             c = cover(text)
             # more coverage first; then shorter
@@ -105,11 +94,16 @@ def best_window(parts: list[str], cover, need_number: bool, max_parts: int = 4) 
     return best[0], best[1], best[2]
 
 
+def _continues_list(before: str, after: str) -> bool:
+    """True where cutting between two pieces would cut a list: after "、", or before "分别…" is closed."""
+    return before.endswith("、") or ("分别" in after and not before.endswith(("。", "；", ";")))
+
+
 def trim(text: str) -> str:
     return text.strip().rstrip("，,：:；;。！？!?、")
 
 
-def extract_fact(sentence: str, kind: str, cover, next_sentences: str = "") -> Fact:
+def extract_fact(sentence: str, kind: str, cover, next_sentences: str = "", need=None) -> Fact:
     """Choose the span of the answering sentence that states what the question asks."""
     if kind == "quantity":
         parts = pieces(sentence, split_lists=True)
@@ -117,7 +111,9 @@ def extract_fact(sentence: str, kind: str, cover, next_sentences: str = "") -> F
         if len(parts) > 1 and parts[0].endswith(("：", ":")):
             # "主要目标是：" governs every figure after it; it is context, not the fact
             lead, parts = parts[0], parts[1:]
-        i, j, c = best_window(parts, lambda t: cover(lead + t), need_number=True)
+        i, j, c = best_window(parts, lambda t: cover(lead + t), need_number=True, need=need)
+        if c < 0 and need is not None:  # no figure of the measure asked: any figure
+            i, j, c = best_window(parts, lambda t: cover(lead + t), need_number=True)
         if c < 0:  # no figure in the sentence: fall back to the best plain window
             i, j, c = best_window(parts, lambda t: cover(lead + t), need_number=False)
         return Fact(trim("".join(parts[i:j])), sentence, max(c, 0.0))
@@ -165,9 +161,18 @@ def responsible_body(text: str) -> str:
 
 
 def verdict(question: str, fact: str) -> str:
-    """'不可以。' where a question asks leave and the rule plainly forbids; otherwise the rule speaks alone."""
-    if PERMISSION_RE.search(question) and NEGATION_RE.search(fact):
-        return "不可以。"
+    """The opening a yes/no answer can support from its passage alone.
+
+    '不可以。' where a question asks leave and the rule plainly forbids, '可以。' where it plainly allows;
+    '有。' where it asks whether the documents say something and the passage says it; otherwise no
+    verdict, the passage speaks for itself (never a bare 是 it does not state)."""
+    if PERMISSION_RE.search(question):
+        if NEGATION_RE.search(fact):
+            return "不可以。"
+        if ALLOW_RE.search(fact):
+            return "可以。"
+    if HAS_RE.search(question) and not NEGATION_RE.search(fact):
+        return "有。"
     return ""
 
 
@@ -179,3 +184,18 @@ def fit(templates: Templates, kind: str, fact: str, slot: str = "fact", **values
         stop = max(cut.rfind(p) for p in "，；、")
         fact = (cut[:stop] if stop > budget // 2 else cut) + "……"
     return templates.render(kind, **{slot: fact}, **values)
+
+
+def states_measure(text: str, measure: str | None) -> bool:
+    """True when a figure in the text is of the measure asked ("多少钱" needs 元, "几家" needs 家)."""
+    if not measure:
+        return bool(NUMBER_RE.search(text))
+    unit = cues.MEASURE_UNITS.get(measure)
+    for m in FIGURE_RE.finditer(text):
+        after = text[m.end() : m.end() + 4]
+        if unit is not None:
+            if unit.match(after) or unit.match(after[1:]) or (measure == "percent" and "%" in m.group()):
+                return True
+        elif after.startswith(measure) or after[1:].startswith(measure):
+            return True
+    return False
