@@ -4,7 +4,7 @@
 For each question it takes the engine's best reading (never refusing), labels it 1 when that reading's
 answer holds every expected fact of an answerable question and 0 otherwise (a wrong answer or an
 unanswerable question), fits a logistic regression (scikit-learn) on the readings' features, and
-picks the lowest threshold whose answers on the fit part are at most 5% wrong. Coefficients,
+picks the lowest threshold at which at most 5% of the fit part's questions get a wrong answer. Coefficients,
 threshold, the sets and the date go to service/data/answerability.json.
 
   .venv/bin/python scripts/fit_answerability.py              # fit, write, report
@@ -89,16 +89,19 @@ def collect(engine: QAEngine, items: list[dict], run_eval) -> list[dict]:
     return rows
 
 
-def choose_threshold(probs: list[float], labels: list[int]) -> float:
-    """The lowest threshold whose answers are at most MAX_WRONG wrong."""
+def choose_threshold(probs: list[float], labels: list[int], total: int) -> float:
+    """The lowest threshold at which at most MAX_WRONG of all the questions get a wrong answer.
+
+    A wrong answer is an answered question whose answer misses an expected fact, or an answered
+    question the documents cannot answer; `total` counts every question, refusals included."""
     pairs = sorted(zip(probs, labels, strict=True), reverse=True)
     best = 1.0
-    wrong = answered = 0
+    wrong = 0
     for p, y in pairs:
-        answered += 1
         wrong += 1 - y
-        if wrong / answered <= MAX_WRONG:
-            best = p
+        if wrong > MAX_WRONG * total:
+            break
+        best = p
     return best
 
 
@@ -143,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         y = [r["label"] for r in fit]
         clf = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
         probs = clf.predict_proba(x)[:, 1].tolist()
-        threshold = choose_threshold(probs, y)
+        total = sum(1 for rows in rows_by_set.values() for r in rows if r["part"] == "fit")
+        threshold = choose_threshold(probs, y, total)
         data = {
             "features": list(FEATURES), "coef": [round(c, 6) for c in clf.coef_[0].tolist()],
             "intercept": round(float(clf.intercept_[0]), 6), "threshold": round(threshold, 6),

@@ -41,6 +41,7 @@ def tokenizer_hash(tokenizer: Tokenizer) -> str:
     h = hashlib.sha256(f"jieba {jieba.__version__} cut_for_search\n".encode())
     h.update(tokenizer.vocab.userdict.read_bytes())
     h.update("\n".join(sorted(tokenizer.vocab.stopwords)).encode("utf-8"))
+    h.update("\n".join(sorted(tokenizer.vocab.synonyms)).encode("utf-8"))
     return h.hexdigest()
 
 

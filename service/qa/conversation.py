@@ -107,11 +107,20 @@ def resolve_followup(query: Query, previous: Turn, analyzer) -> str:
         text = prev.asked  # a new scope only ("2023年呢？", "全国呢？")
     if query.scope.empty:
         return text
-    return _scope_text(query) + _without_scope(text, prev)
+    # a new scope replaces the same kind of scope and keeps the rest ("2024年呢？" keeps 黔东南)
+    new, old = query.scope, prev.scope
+    kept = old.__class__(
+        places=new.places or (() if new.aliases or new.national else old.places),
+        aliases=new.aliases or (() if new.places or new.national else old.aliases),
+        national=new.national or (old.national and not (new.places or new.aliases)),
+        years=new.years or (() if new.relative else old.years),
+        relative=new.relative or (() if new.years else old.relative),
+    )
+    return _scope_text(kept) + _without_scope(text, prev)
 
 
-def _scope_text(query: Query) -> str:
-    s = query.scope
+def _scope_text(query) -> str:
+    s = getattr(query, "scope", query)
     parts = [a for a, _ in s.aliases] + [p.text for p in s.places]
     if s.national:
         parts.append("全国")

@@ -46,7 +46,7 @@ LIGHT_WORDS = frozenset("搞弄整干做办来去给让说讲问想要能会好�
 KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("definition", re.compile(
         r"什么是|是什么意思|指的是什么|指什么|什么意思|啥意思|含义|定义|是指什么|是个啥|是啥东西|是什么东西"
-        r"|是干嘛的|是干啥的|干什么的|是什么[？?]?$|是啥[？?]?$")),
+        r"|是干嘛的|是干啥的|干什么的")),
     ("who", re.compile(
         r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|哪家|由哪|牵头|负责部门|什么机构|哪个机构|哪级")),
     ("time", re.compile(
@@ -84,7 +84,7 @@ MEASURE_UNITS: dict[str, re.Pattern[str]] = {
 COUNTER_RE = re.compile(r"(?:多少|几)(?:个)?[十百千]?[万亿]?([家户人所项座条辆台套张只名支批处次])")
 MONEY_QUESTION_RE = re.compile(
     r"多少钱|几块钱|(?:多少|几[十百千]?)(?:个)?[万亿]?元|(?:多少|几)个亿|(?:多少|几[十百千]?)[万亿](?=[？?，,。！!]|$)")
-PERCENT_QUESTION_RE = re.compile(r"百分之几|百分之多少|多少个百分点|几个百分点|比例|比重|几成|占比|[率]是?多少|[率]达到?多少|[率]有?多少")
+PERCENT_QUESTION_RE = re.compile(r"占[^，,。？?]{0,15}(?:多少|几)|百分之几|百分之多少|多少个百分点|几个百分点|比例|比重|几成|占比|[率]是?多少|[率]达到?多少|[率]有?多少")
 AREA_QUESTION_RE = re.compile(r"(?:多少|几)[万亿]?(?:亩|公顷|平方)|面积")
 DAYS_QUESTION_RE = re.compile(r"几天|多少天|几日|多少日|多少个工作日|几个工作日")
 HOURS_QUESTION_RE = re.compile(r"几点|几个小时|多少小时")

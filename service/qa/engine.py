@@ -19,8 +19,9 @@ from .build import load_or_build
 from .conversation import ConversationStore, MemoryStore, Turn, resolve_followup
 from .ingest import Report, fold, ingest
 from .models import Answer, Citation, Clause, Document
+from .numbers import arabic
 from .query import Analyzer, Lexicon, Query, subject_span
-from .rank import Answerability, Candidate, Ranker, Reading, doc_scopes, is_target
+from .rank import PLAN_KINDS, Answerability, Candidate, Ranker, Reading, doc_scopes, is_target
 from .templates import Templates
 from .tokenize import Tokenizer, Vocabulary, normalize
 from .weights import W
@@ -63,7 +64,7 @@ class QAEngine:
         aliases = self.tokenizer.vocab.scope_aliases
         self.analyzer = Analyzer(self.tokenizer, self.lexicon, self.index, aliases)
         self.ranker = Ranker(self.clauses, self.documents, self.index,
-                             doc_scopes(self.documents, self.lexicon.gazetteer, aliases))
+                             doc_scopes(self.documents, self.lexicon.gazetteer, aliases, self.clauses))
         self.model = model or Answerability.load()
         self._sentences = {c.id: [text for _, text in compose.sentences(c.text)] for c in self.clauses}
         self.store: ConversationStore = store or MemoryStore()
@@ -164,8 +165,8 @@ class QAEngine:
                 value += 0.3 * typed if query.kind in ("quantity", "time", "who") else 0.0
                 if query.target and is_target(cand.clause, fact.text):
                     value += 0.03
-                if query.achieved and is_target(cand.clause, fact.text):
-                    value -= 0.03
+                if not query.target and cand.clause.kind not in PLAN_KINDS and is_target(cand.clause, fact.text):
+                    value -= 0.05  # a report's plan answers a target question, its review the others
                 if best is None or value > best[0] + 1e-9:
                     reading = Reading(coverage=cand.coverage, sentence_coverage=s_cov, missing=cand.missing,
                                       type_ok=typed, open_kind=float(query.kind not in FACT_KINDS))
@@ -322,7 +323,7 @@ class QAEngine:
 
 
 def _figures(text: str) -> list[str]:
-    return re.findall(r"\d+(?:\.\d+)?", normalize(text))
+    return re.findall(r"\d+(?:\.\d+)?", arabic(normalize(text)))
 
 
 def _years(text: str) -> list[str]:

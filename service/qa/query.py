@@ -40,6 +40,7 @@ class Term:
     abbrev: re.Pattern[str] | None = None  # its characters in order, a little apart (高标农田 ~ 高标准农田)
     bigrams: tuple[str, ...] = ()  # character pairs: the last resort for a badly split word
     noun: bool = False  # a noun (or a word jieba does not know): what a question is about
+    tag: str = ""  # jieba's part of speech
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,12 @@ class Analyzer:
             if not term.known:
                 tokens.extend(p for p in term.parts if self.index.known(p))
         nouns = [t for t in terms if t.weight > 0 and t.noun]
-        phrases = tuple(a.word + b.word for a, b in zip(nouns, nouns[1:], strict=False) if a.word + b.word in text)
+        pairs = [(a, b) for a, b in zip(nouns, nouns[1:], strict=False) if a.word + b.word in text]
+        phrases = tuple(a.word + b.word for a, b in pairs)
         # a compound of two subject words is evidence of its own: 量子计算机 is not 量子 and 计算机 apart
-        terms += [Term(p, self._compound_weight(p), self.index.known(p), (p,)) for p in phrases]
+        terms += [Term(a.word + b.word, self._compound_weight(a.word + b.word), self.index.known(a.word + b.word),
+                       tuple(dict.fromkeys(x + y for x in a.forms for y in b.forms)))
+                  for a, b in pairs]
         return Query(
             asked=asked, text=text, kind=kind, tokens=tuple(tokens), terms=tuple(terms), scope=scope,
             phrases=phrases,
@@ -202,7 +206,8 @@ class Analyzer:
             if len(word) >= 3:
                 abbrev = re.compile(".{0,2}".join(map(re.escape, word)))
                 bigrams = tuple(word[i : i + 2] for i in range(len(word) - 1))
-        return Term(word, weight, known, tuple(dict.fromkeys(forms)), parts, sounds, synonyms, abbrev, bigrams, noun)
+        return Term(word, weight, known, tuple(dict.fromkeys(forms)), parts, sounds, synonyms, abbrev, bigrams,
+                    noun, tag)
 
     def _compound_weight(self, compound: str) -> float:
         if self.index.known(compound):
@@ -275,7 +280,8 @@ def subject_span(query: Query) -> tuple[int, int]:
     heaviest = max(nouns, key=lambda t: t.weight)
     start = text.find(heaviest.word)
     end = start + len(heaviest.word)
-    names = sorted((t.word for t in nouns), key=len, reverse=True)
+    # the subject's run: nouns and the verbs inside a name (保护 in 永久基本农田保护红线管理办法)
+    names = sorted((t.word for t in words if t.noun or t.tag[:1] == "v"), key=len, reverse=True)
     grown = True
     while grown:
         grown = False

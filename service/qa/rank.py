@@ -25,8 +25,6 @@ from .weights import W
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "answerability.json"
 PLAN_KINDS = ("policy", "plan", "law", "regulation")  # every figure they state is one they set
 YEAR_IN_TEXT_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-# Issuers and titles that speak for the whole country.
-NATIONAL_ISSUER_RE = re.compile(r"中共中央|国务院|全国人民代表大会|全国人大|中华人民共和国|国家|部$|总局|委员会$")
 
 
 @dataclass
@@ -180,8 +178,14 @@ def _with_arabic(text: str) -> str:
     return text if other == text else f"{text}\n{other}"
 
 
-def doc_scopes(documents: dict[str, Document], gazetteer, aliases: dict[str, tuple[str, ...]]) -> dict[str, DocScope]:
-    """Each document's place names (from its title, issuer and catalog scope aliases) and year."""
+def doc_scopes(documents: dict[str, Document], gazetteer, aliases: dict[str, tuple[str, ...]],
+               clauses: list[Clause] = ()) -> dict[str, DocScope]:
+    """Each document's place names (from its title, issuer and catalog scope aliases) and year; a news
+    story with no place in its headline is about the place its text names most, if any recurs."""
+    body: dict[str, list[str]] = {}
+    for clause in clauses:
+        if clause.kind == "news":
+            body.setdefault(clause.doc_id, []).append(clause.text)
     out = {}
     for doc in documents.values():
         names: set[str] = set(aliases.get(doc.id, ()))
@@ -189,9 +193,15 @@ def doc_scopes(documents: dict[str, Document], gazetteer, aliases: dict[str, tup
             for place in gazetteer.find(text):
                 if not place.is_country:
                     names |= place_names(place)
-        national = not names and (doc.kind != "news" or bool(NATIONAL_ISSUER_RE.search(doc.issuer or "")))
-        if doc.kind == "news" and not names:
-            national = False
+        if not names and doc.id in body:
+            counts: dict[str, int] = {}
+            for place in gazetteer.find("".join(body[doc.id])):
+                if not place.is_country and place.level in ("province", "prefecture"):
+                    counts[place.name] = counts.get(place.name, 0) + 1
+            for place in gazetteer.find("".join(body[doc.id])):
+                if counts.get(place.name, 0) >= 2:
+                    names |= place_names(place)
+        national = not names
         year = int(doc.date[:4]) if doc.date[:4].isdigit() else None
         out[doc.id] = DocScope(frozenset(names), national, year)
     return out

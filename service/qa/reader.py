@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from . import cues
+from .ingest import fold
 from .templates import Templates
 
 MAX_ANSWER = 300
@@ -30,7 +31,7 @@ ORG_RE = re.compile(
 NOT_ORG = ("全部", "内部", "局部", "干部", "部分", "外部", "各部", "有关部", "等部", "学院", "医院", "法院")
 SENTENCE_RE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
 # A figure as printed: digits (with a decimal part, a percent sign) or a Chinese numeral run.
-FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*[%％]?|[一二三四五六七八九十两百千半]+")
+FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*[%％]?|[一二三四五六七八九十两百千半]{2,}|[二三四五六七八九十两百千半]")
 PIECE_RE = re.compile(r"[^，,：:；;。！？!?]*[，,：:；;。！？!?]?")
 
 
@@ -194,8 +195,8 @@ def states_measure(text: str, measure: str | None) -> bool:
     for m in FIGURE_RE.finditer(text):
         after = text[m.end() : m.end() + 4]
         if unit is not None:
-            if unit.match(after) or unit.match(after[1:]) or (measure == "percent" and "%" in m.group()):
+            if unit.match(after) or unit.match(after[1:]) or (measure == "percent" and "%" in fold(m.group())):
                 return True
-        elif after.startswith(measure) or after[1:].startswith(measure):
-            return True
+        elif re.match(rf"[万亿]?[多余]?[^\d，,。；;、的是和与及]{{0,6}}?{measure}", after + text[m.end() + 4 : m.end() + 10]):
+            return True  # 41户, 1191万困难残疾人
     return False

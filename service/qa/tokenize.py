@@ -63,6 +63,9 @@ class Tokenizer:
         with open(vocab.userdict, "rb") as f:  # jieba leaves a path it opened unclosed
             self._jieba.load_userdict(f)
         self._jieba.initialize()
+        for word in vocab.synonyms:  # a domain term of an equivalence is one word, never split (城市化率)
+            if len(word) > 1 and not word.isascii():
+                self._jieba.add_word(word, freq=None, tag="n")
         self._pos = jieba.posseg.POSTokenizer(self._jieba)
         self._t2s = opencc.OpenCC("t2s")
         # answering re-tokenizes the same few words per candidate passage (~70% of a question's time):
