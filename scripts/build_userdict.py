@@ -10,8 +10,8 @@ A candidate is a run of two or more of jieba's default tokens (3-6 Chinese chara
   conjunction, pronoun, adverb, numeral, measure word, locative), a nominal first token and a
   nominal head (or a verb of two characters right after a noun: 耕地保护), and whole words at both
   ends (a one-character end is a fragment of a neighbour: 耕地占, 部门要, 养老托), and
-- is not a part of a longer run (up to 10 characters) that occurs nearly as often (标准农田 inside
-  高标准农田, 时代中国特色 inside 习近平新时代中国特色社会主义思想).
+- is not a mere part of a longer such noun phrase (up to 10 characters), found in every unit it is
+  (标准农田 inside 高标准农田, 时代中国特色 inside 习近平新时代中国特色社会主义思想).
 Each word gets the frequency jieba needs to keep it whole (Tokenizer.suggest_freq). No hand entries.
 """
 
@@ -36,7 +36,6 @@ MIN_LEN, MAX_LEN = 3, 6
 LONGEST_RUN = 10  # longer runs are counted only to find fragments
 MIN_UNITS = 3
 MIN_HEADED = 2
-CONTAINED = 0.8  # a candidate seen this often only inside a longer one is that one's fragment
 HAN = re.compile(r"[\u4e00-\u9fff]+")
 FUNCTION_TAGS = ("u", "p", "c", "r", "d", "y", "e", "o", "m", "q", "f", "x", "z", "t", "ad")
 NOUN_TAGS = {"n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "ng", "j", "vn"}
@@ -86,16 +85,18 @@ def select(texts: list[tuple[str, bool]], tokenizer: jieba.Tokenizer) -> dict[st
     """Return the chosen words with the number of units holding each."""
     tags = jieba.posseg.POSTokenizer(tokenizer).word_tag_tab
     seen = candidates(texts, tokenizer)
-    repeated = {gram: len(where) for gram, where in seen.items() if len(where) >= MIN_HEADED}
+    phrases: dict[str, int] = {}  # noun phrases up to LONGEST_RUN, repeated at least MIN_HEADED times
+    for gram, where in seen.items():
+        if len(where) >= MIN_HEADED:
+            pieces = list(tokenizer.cut(gram, HMM=False))
+            if len(pieces) > 1 and nominal(pieces, [tags.get(piece, "x") for piece in pieces]):
+                phrases[gram] = len(where)
     kept: dict[str, int] = {}
-    for gram, count in repeated.items():
+    for gram, count in phrases.items():
         headed = any(texts[n][1] for n in seen[gram])
         if len(gram) > MAX_LEN or count < (MIN_HEADED if headed else MIN_UNITS):
             continue
-        pieces = list(tokenizer.cut(gram, HMM=False))
-        if len(pieces) < 2 or not nominal(pieces, [tags.get(piece, "x") for piece in pieces]):
-            continue
-        if any(len(o) > len(gram) and gram in o and n >= CONTAINED * count for o, n in repeated.items()):
+        if any(len(o) > len(gram) and gram in o and n >= count for o, n in phrases.items()):
             continue
         kept[gram] = count
     return kept
