@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @contextmanager
@@ -20,3 +24,15 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def grouped(pairs: Iterable[tuple[K, V]]) -> dict[K, list[V]]:
+    """Collect (key, value) pairs into key -> values, in order (a plain loop: faster than setdefault)."""
+    groups: dict[K, list[V]] = {}
+    for key, value in pairs:
+        values = groups.get(key)
+        if values is None:
+            groups[key] = [value]
+        else:
+            values.append(value)
+    return groups

