@@ -46,7 +46,7 @@ def html_text(markup: str, deadline: float | None = None) -> tuple[str, dict[str
         if isinstance(node.tag, str) and (node.get("hidden") is not None
                                           or re.search(r"display\s*:\s*none", node.get("style", ""))):
             _remove(node)
-    hints = _metadata_tables(root)
+    hints, info = _metadata_tables(root)
     if deadline is not None and time.monotonic() > deadline:
         return "", hints
     body = _best_candidate(root)
@@ -59,6 +59,7 @@ def html_text(markup: str, deadline: float | None = None) -> tuple[str, dict[str
         h1 = root.find(".//h1")
         if h1 is not None and h1.text_content().strip() == title:
             lines.insert(0, title)
+    lines = info + lines
     return "\n".join(lines) + ("\n" if lines else ""), hints
 
 
@@ -81,9 +82,13 @@ def _text(node) -> str:
     return re.sub(r"\s+", "", node.text_content())
 
 
-def _metadata_tables(root) -> dict[str, str]:
-    """Read and drop tables made of 'label：' / value cell pairs (gov.cn's 索引号 / 发文机关 / 成文日期 box)."""
+def _metadata_tables(root) -> tuple[dict[str, str], list[str]]:
+    """Read and take out tables of 'label：' / value cells (gov.cn's 索引号 / 发文机关 / 成文日期 box).
+
+    Their rows come back as lines, to stand above the body as the document's own notes.
+    """
     hints: dict[str, str] = {}
+    rows: list[str] = []
     for table in list(root.iter("table")):
         if table.getparent() is None or table.find(".//table") is not None:
             continue
@@ -98,11 +103,17 @@ def _metadata_tables(root) -> dict[str, str]:
                 value = cells[i + 1].text_content().strip()
                 if label in HINT_KEYS and value and not LABEL_RE.match(value):
                     found.setdefault(HINT_KEYS[label], value)
-        if pairs >= 2 and pairs * 2 >= len(cells) * 0.6:
+        filled = [c for c in cells if c.text_content().strip()]
+        if pairs >= 1 and pairs * 2 >= len(filled) * 0.6:
             for key, value in found.items():
                 hints.setdefault(key, value)
+            for row in table.iter("tr"):
+                cells = [re.sub(r"\s+", " ", c.text_content()).strip() for c in row.iter("td", "th")]
+                line = " ".join(c for c in cells if c)
+                if line:
+                    rows.append(line)
             _remove(table)
-    return hints
+    return hints, rows
 
 
 def _page_title(root) -> str:

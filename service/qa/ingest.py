@@ -31,7 +31,17 @@ from pathlib import Path
 from .extract import ExtractionError, extract, sources
 from .metadata import CatalogError, Entry, Meta, apply_entry, doc_id_for, load_catalog, read_meta, short_title
 from .models import Clause, Document, Heading, Span
-from .structure import Parsed, Unit, content_key, furniture_or_signature, load_numbering, number_key, parse
+from .structure import (
+    HEAD_SECTION,
+    SIGN_SECTION,
+    Parsed,
+    Unit,
+    content_key,
+    furniture_or_signature,
+    load_numbering,
+    number_key,
+    parse,
+)
 
 CN_NUM = "一二三四五六七八九十"
 FINAL_PUNCT = "。！？!?；;：:…"
@@ -638,7 +648,8 @@ def _with_toc(doc: Document, toc: list, clauses: list[Clause]) -> Document:
 
 def _doc_clause(doc: Document, unit: Unit, found: _Found) -> Clause:
     pieces = _merge_pieces(unit, found.text)
-    section = " › ".join(unit.path) or ("引言" if unit.role == "intro" else "")
+    section = " › ".join(unit.path) or {"intro": "引言", "head": HEAD_SECTION, "signature": SIGN_SECTION}.get(
+        unit.role, "")
     return Clause(
         id=f"{doc.id}-{unit.key}", doc_id=doc.id, document=doc.title, kind=doc.kind, section=section,
         number=unit.number, text="".join(t for _, t in pieces), span=Span(found.source, pieces[0][0][0],
@@ -692,6 +703,8 @@ def _paper_key(unit: _PaperUnit) -> str:
 def _check_units(clauses: list[Clause], corpus_dir: Path, problems: list[Problem]) -> None:
     """Loud checks on what will be quoted: size, page furniture and signatures inside a unit."""
     for c in clauses:
+        if c.section in (HEAD_SECTION, SIGN_SECTION):
+            continue  # the document's own notes: a date and an issuer are what they hold
         where = c.source
         line = c.line or _line_of(corpus_dir, c.span)
         if len(c.text) > CHECKED_UNIT:

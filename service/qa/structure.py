@@ -22,6 +22,8 @@ CN_CLASS = "一二三四五六七八九十百零〇两"
 N_CLASS = "0-9０-９"
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
+HEAD_SECTION = "文件信息"  # section of the unit holding a document's head notes
+SIGN_SECTION = "落款"  # section of the unit holding its signature
 MAX_UNIT = 1500  # a citable unit past this is split at a paragraph (款) or sentence boundary
 MAX_MERGED = 700  # unnumbered paragraphs join the numbered clause before them up to this size
 HEADING_MAX = 40  # a numbered line this short, with no sentence inside, is a heading
@@ -37,6 +39,10 @@ DATE_RE = re.compile(r"([0-9０-９]{4}|[〇零一二三四五六七八九]{4})\
 DATE_LINE_RE = re.compile(rf"^[（(]?{DATE_RE.pattern}[）)]?$")
 NOTE_LINE_RE = re.compile(r"^[（(]此件[^）)]{0,12}[）)]$|^(?:抄送|联系人|联系电话)[：:]")
 ADDRESSEE_RE = re.compile(r"[：:]$")
+# labels of a page's document-information lines ("主 题 词：", "来源："): head, not an addressee
+INFO_LABEL_RE = re.compile(r"^(?:[\u4e00-\u9fff][\s　]+){1,5}[\u4e00-\u9fff][\s　]*[：:]"
+                           r"|^(?:主题词|关键词|索引号|发文机关|发文字号|成文日期|发布日期|标题|来源|时间|作者|责任编辑"
+                           r"|主题分类|文号)[\s　]*[：:]")
 
 
 @dataclass(frozen=True)
@@ -271,6 +277,15 @@ def parse(text: str, markdown: bool = False, title_hint: str = "") -> Parsed:
     head, body, title_lines = _head(body, numbering, title_hint)
     paras = _paragraphs(body, lines, furniture, width, numbering)
     units, headings, articles = _units(paras, numbering)
+    # the document's own notes (title, 文号, adoption and amendment dates, speaker) and its signature are
+    # citable too, each as one unit apart from the articles: "哪天通过的", "文号是多少"
+    notes = head if any(id(line) not in {id(t) for t in title_lines} for line in head) else []
+    for role, part, at in (("head", notes, 0), ("signature", signature, len(units))):
+        if part:
+            unit = Unit((), "", role, [], [], [], 99, role)
+            for line in part:
+                _append(unit, Para([line]))
+            units.insert(at, unit)
     return Parsed(head, title_lines, units, headings, signature,
                   [line for line in lines if id(line) in furniture], articles)
 
@@ -355,7 +370,7 @@ def _head(body: list[SrcLine], numbering: Numbering, title_hint: str) -> tuple[l
         m = numbering.match(text)
         if line.md_level >= 2 or (m and m[0].role != "bullet"):
             break
-        if ADDRESSEE_RE.search(text) and len(text) <= LEAD_IN_MAX and k > 0 and not text.startswith(("来源", "时间")):
+        if ADDRESSEE_RE.search(text) and len(text) <= LEAD_IN_MAX and k > 0 and not INFO_LABEL_RE.match(text):
             break
         if len(text) >= 40 and _is_sentence(text):
             break
@@ -547,7 +562,7 @@ def _assign_keys(units: list[Unit]) -> None:
     seen: dict[str, int] = {}
     for unit in units:
         key = unit.key
-        if key and unit.role != "article":
+        if key and unit.role not in ("article", "head", "signature"):
             prefix = ".".join(_path_key(p) for p in unit.path if _path_key(p))
             key = f"{prefix}.{key}" if prefix else key
         if not key:
