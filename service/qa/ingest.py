@@ -696,7 +696,7 @@ def _paper_key(unit: _PaperUnit) -> str:
         if key:
             parts.append(key)
     if unit.number.startswith("（") and parts:
-        return ".".join(parts)
+        return "".join(parts)
     return content_key(unit.section + unit.text)
 
 

@@ -174,6 +174,8 @@ def load_catalog(path: Path) -> list[Entry]:
             raise CatalogError(f"{path.name}:{line}: unknown field(s) {', '.join(sorted(unknown))}")
         if not d.get("id") and not d.get("file"):
             raise CatalogError(f"{path.name}:{line}: an entry needs an id or a file")
+        if d.get("url") and not re.match(r"^https?://[^\s\"'<>]+$", d["url"]):
+            raise CatalogError(f"{path.name}:{line}: url must be an http(s) address")
         kind = d.get("kind", "")
         if kind and kind not in KINDS:
             raise CatalogError(f"{path.name}:{line}: kind {kind!r} is not one of {', '.join(KINDS)}")

@@ -109,7 +109,7 @@ def cn_to_int(text: str) -> int | None:
 
 
 def number_key(scheme: Scheme, number: str) -> str:
-    """ASCII key of a structural number: 第二十一条 -> a21, （三） -> i3, 1.2.1 -> d1-2-1."""
+    """ASCII key of a structural number: 第二十一条 -> a21, （三） -> i3, 1.2.1 -> d1-2-1 (joined: h2i3)."""
     digits = re.findall(rf"[{N_CLASS}]+|[{CN_CLASS}]+", number)
     values = [cn_to_int(d) for d in digits]
     if scheme.role == "bullet" or not values or any(v is None for v in values):
@@ -464,6 +464,8 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
 
     def push_heading(para: Para, level: int, number: str, key: str) -> None:
         nonlocal current, lead_in
+        if lead_in:  # "……工作：" before a heading is a paragraph of its own
+            open_unit(lead_in.pop(), "", "", 99, "para")
         while stack and stack[-1].level >= level:
             stack.pop()
         label = para.text
@@ -492,7 +494,7 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
         if m and m[0].role in ("item", "bullet"):
             scheme, number = m
             deeper = current is not None and current.rank < scheme.rank and current.role in ("item", "article")
-            if scheme.role == "item" and _is_heading(text, number) and not deeper and not lead_in:
+            if scheme.role == "item" and _is_heading(text, number) and not deeper:
                 push_heading(para, scheme.rank, number, number_key(scheme, number))
                 continue
             if deeper and len(current.text) + len(text) <= MAX_UNIT:
@@ -563,8 +565,7 @@ def _assign_keys(units: list[Unit]) -> None:
     for unit in units:
         key = unit.key
         if key and unit.role not in ("article", "head", "signature"):
-            prefix = ".".join(_path_key(p) for p in unit.path if _path_key(p))
-            key = f"{prefix}.{key}" if prefix else key
+            key = "".join(_path_key(p) for p in unit.path) + key
         if not key:
             key = content_key(unit.text)
         n = seen.get(key, 0) + 1
