@@ -117,6 +117,7 @@ class Line:
 @dataclass
 class Fragment:
     lines: list[Line]
+    title_start: int = -1  # offset of the catalog title printed at its head
     headline: list[Line] = field(default_factory=list)
     tail_headline: list[Line] = field(default_factory=list)
     titles: set[str] = field(default_factory=set)  # catalog ids whose title block stood here
@@ -266,6 +267,8 @@ def take_title_blocks(fragment: Fragment, catalog: list[Entry]) -> None:
         if not hit:
             break
         fragment.titles.add(hit[0])
+        if fragment.title_start < 0:
+            fragment.title_start = lines[i].start
         i += hit[1]
         while i < len(lines) and DATE_LINE_RE.match(lines[i].text):
             i += 1
@@ -493,7 +496,7 @@ def ingest(corpus_dir: Path, write_texts: bool = True) -> Report:
         catalog = load_catalog(catalog_path)
     except CatalogError as exc:
         catalog = []
-        problems.append(Problem("documents.toml", 0, str(exc)))
+        problems.append(Problem("documents.toml", exc.line, str(exc)))
     bound = {e.file: e for e in catalog if e.file}
     by_title = [e for e in catalog if not e.file]
     paper = _Newspaper(by_title)
@@ -731,6 +734,7 @@ class _Newspaper:
         self.news: list[tuple[Document, list[_PaperUnit]]] = []
         self.news_counts: dict[str, int] = {}
         self.titled_only: dict[str, tuple[str, int]] = {}  # catalog id -> (source, line) of a title with no text
+        self.generic = {e.id: g for e in catalog if (g := _generic_aliases(e))}
 
     def read(self, raw: str, source: str, stem: str, problems: list[Problem]) -> bool:
         """Read one file if it is a newspaper page (datelines, continuation marks or a catalog title)."""
@@ -757,7 +761,8 @@ class _Newspaper:
                 pending = []
                 continue
             for title_id in fragment.titles:
-                line = raw[: fragment.lines[0].start].count("\n") + 1
+                at = fragment.title_start if fragment.title_start >= 0 else fragment.lines[0].start
+                line = raw[:at].count("\n") + 1
                 self.titled_only.setdefault(title_id, (source, line))
             fragment.lines = pending + fragment.lines
             pending = []
@@ -779,23 +784,31 @@ class _Newspaper:
 
     def _catalog_for(self, raw: str, source: str, problems: list[Problem]) -> list[Entry]:
         """The entries that may match this page: a generic alias (政府工作报告) only where the page names the place."""
-        out = []
+        if not self.generic:
+            return self.catalog
         folded = fold(raw)
+        out = []
         for entry in self.catalog:
-            keep = []
-            for alias in entry.aliases:
-                place = _fold_title(entry.title).removesuffix(_fold_title(alias))
-                generic = place != _fold_title(entry.title) and len(place) >= 2
-                names = [s for s in (*entry.scope, re.sub(r"[州省市县区]$", "", place)) if s]
-                if generic and not any(fold(n) in folded for n in names):
-                    if any(line.text and _fold_title(line.text) == _fold_title(alias) for line in read_lines(raw)):
-                        problems.append(Problem(source, 1, f"title {alias!r} is a generic alias of {entry.id!r} and "
-                                                f"the page does not name {names[0]}: kept apart (different document)",
-                                                "note"))
-                    continue
-                keep.append(alias)
-            out.append(replace(entry, aliases=tuple(keep)))
+            drop = {alias for alias, names in self.generic.get(entry.id, ()) if not any(n in folded for n in names)}
+            for alias in drop:
+                if any(_fold_title(line.text) == _fold_title(alias) for line in read_lines(raw)):
+                    problems.append(Problem(source, 1, f"title {alias!r} is a generic alias of {entry.id!r} and the "
+                                            f"page does not name {entry.scope[0] if entry.scope else entry.title}: "
+                                            "kept apart (a different document)", "note"))
+            out.append(replace(entry, aliases=tuple(a for a in entry.aliases if a not in drop)) if drop else entry)
         return out
+
+
+def _generic_aliases(entry: Entry) -> list[tuple[str, tuple[str, ...]]]:
+    """Aliases that are the title minus its place (政府工作报告), with the names that must be on the page."""
+    out = []
+    title = _fold_title(entry.title)
+    for alias in entry.aliases:
+        place = title.removesuffix(_fold_title(alias))
+        if place != title and len(place) >= 2:
+            names = tuple(fold(n) for n in (*entry.scope, re.sub(r"[州省市县区]$", "", place)) if n)
+            out.append((alias, names))
+    return out
 
 
 def _structured_doc(fragment: Fragment, page_titles: set[str], sections: int, clauses: int) -> str | None:
@@ -817,3 +830,4 @@ def _news_title(fragment: Fragment, paras: list[tuple[str, list[Line]]]) -> str:
             return "".join(line.text for line in lines)
     first = "".join(line.text for line in paras[0][1])
     return first[:20] + "……"
+

@@ -153,7 +153,11 @@ class Entry:
 
 
 class CatalogError(ValueError):
-    """documents.toml is not valid: the message names the line."""
+    """documents.toml is not valid, at `line` (0: unknown)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def load_catalog(path: Path) -> list[Entry]:
@@ -164,21 +168,21 @@ def load_catalog(path: Path) -> list[Entry]:
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path.name}: {exc}") from None
+        raise CatalogError(getattr(exc, "lineno", 0) or 0, str(exc)) from None
     starts = [i for i, line in enumerate(raw.splitlines(), 1) if line.strip() == "[[document]]"]
     entries = []
     for k, d in enumerate(data.get("document", [])):
         line = starts[k] if k < len(starts) else 0
         unknown = set(d) - set(CATALOG_FIELDS)
         if unknown:
-            raise CatalogError(f"{path.name}:{line}: unknown field(s) {', '.join(sorted(unknown))}")
+            raise CatalogError(line, f"unknown field(s) {', '.join(sorted(unknown))}")
         if not d.get("id") and not d.get("file"):
-            raise CatalogError(f"{path.name}:{line}: an entry needs an id or a file")
+            raise CatalogError(line, "an entry needs an id or a file")
         if d.get("url") and not re.match(r"^https?://[^\s\"'<>]+$", d["url"]):
-            raise CatalogError(f"{path.name}:{line}: url must be an http(s) address")
+            raise CatalogError(line, "url must be an http(s) address")
         kind = d.get("kind", "")
         if kind and kind not in KINDS:
-            raise CatalogError(f"{path.name}:{line}: kind {kind!r} is not one of {', '.join(KINDS)}")
+            raise CatalogError(line, f"kind {kind!r} is not one of {', '.join(KINDS)}")
         entries.append(Entry(
             id=d.get("id") or doc_id_for(d["file"], d.get("title", "")), title=d.get("title", ""),
             aliases=tuple(d.get("aliases", ())), issuer=d.get("issuer", ""), date=str(d.get("date", "")),

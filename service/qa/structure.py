@@ -90,6 +90,11 @@ def load_numbering(path: Path = NUMBERING_FILE) -> Numbering:
     return Numbering(schemes, furniture)
 
 
+def fold_text(text: str) -> str:
+    """Text as compared across formats: no whitespace, no zero-width characters."""
+    return "".join(text.translate(ZERO_WIDTH).split())
+
+
 # ---- numbers ---------------------------------------------------------------------------------
 def cn_to_int(text: str) -> int | None:
     """一百零八 -> 108, 十二 -> 12, 12 -> 12; None when it is no number."""
