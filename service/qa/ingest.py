@@ -34,8 +34,10 @@ from .models import Clause, Document, Heading, Span
 from .structure import (
     HEAD_SECTION,
     SIGN_SECTION,
+    ZERO_WIDTH,
     Parsed,
     Unit,
+    clean,
     content_key,
     furniture_or_signature,
     load_numbering,
@@ -67,25 +69,6 @@ HEADLINE_MAX = 26
 # In column text a heading is clearly shorter than a full line; a full-width line
 # without punctuation is a sentence broken by the column, not a heading.
 HEADING_WIDTH_SHARE = 0.85
-
-
-def clean(text: str) -> str:
-    """Drop line breaks and OCR spacing; keep a space only between two Latin words/numbers."""
-    out: list[str] = []
-    pending_space = False
-    for ch in text:
-        if ch.isspace():
-            pending_space = True
-            continue
-        if pending_space and out and _is_ascii_word(out[-1]) and _is_ascii_word(ch):
-            out.append(" ")
-        pending_space = False
-        out.append(ch)
-    return "".join(out)
-
-
-def _is_ascii_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
 
 
 class _FoldTable(dict):
@@ -667,15 +650,12 @@ def _merge_pieces(unit: Unit, text: str) -> list[tuple[tuple[int, int], str]]:
     """Adjacent pieces separated by whitespace only are one verbatim run; furniture between them is not."""
     out: list[tuple[tuple[int, int], str]] = []
     for (start, end), piece in zip(unit.pieces, unit.texts, strict=True):
-        if out and not text[out[-1][0][1] : start].strip().translate(ZERO_WIDTH_TABLE):
+        if out and not text[out[-1][0][1] : start].strip().translate(ZERO_WIDTH):
             (s0, _), t0 = out[-1]
             out[-1] = ((s0, end), t0 + piece)
         else:
             out.append(((start, end), piece))
     return out
-
-
-ZERO_WIDTH_TABLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 
 def _paper_clause(doc: Document, unit: _PaperUnit, source: str, alts: list[Span], keys: dict[str, int]) -> Clause:

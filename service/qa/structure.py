@@ -130,22 +130,29 @@ def content_key(text: str) -> str:
 
 
 # ---- lines and paragraphs -----------------------------------------------------------------------
+def clean(text: str) -> str:
+    """Drop line breaks and OCR spacing; keep a space only between two Latin words/numbers."""
+    out: list[str] = []
+    pending_space = False
+    for ch in text:
+        if ch.isspace():
+            pending_space = True
+            continue
+        if pending_space and out and _is_ascii_word(out[-1]) and _is_ascii_word(ch):
+            out.append(" ")
+        pending_space = False
+        out.append(ch)
+    return "".join(out)
+
+
+def _is_ascii_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
 def clean_line(text: str, wrapped: bool) -> str:
     """A line as quoted: zero-width characters out; wrapped lines also lose spaces between Han characters."""
     text = text.translate(ZERO_WIDTH).strip()
-    if not wrapped:
-        return re.sub(r"\s+", " ", text)
-    out: list[str] = []
-    pending = False
-    for ch in text:
-        if ch.isspace():
-            pending = True
-            continue
-        if pending and out and out[-1].isascii() and out[-1].isalnum() and ch.isascii() and ch.isalnum():
-            out.append(" ")
-        pending = False
-        out.append(ch)
-    return "".join(out)
+    return clean(text) if wrapped else re.sub(r"\s+", " ", text)
 
 
 @dataclass
