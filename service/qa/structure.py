@@ -57,7 +57,8 @@ class Scheme:
 @dataclass(frozen=True)
 class Numbering:
     schemes: tuple[Scheme, ...]
-    furniture: tuple[tuple[str, re.Pattern], ...]
+    furniture: tuple[tuple[str, re.Pattern], ...]  # whole lines
+    inside: tuple[tuple[str, re.Pattern], ...]  # furniture or a signature inside a unit's text
 
     def match(self, text: str) -> tuple[Scheme, str] | None:
         """The scheme numbering this paragraph, and the number as printed."""
@@ -87,7 +88,9 @@ def load_numbering(path: Path = NUMBERING_FILE) -> Numbering:
         for s in data.get("scheme", [])
     )
     furniture = tuple((name, re.compile(_expand(p))) for name, p in data.get("furniture", {}).items())
-    return Numbering(schemes, furniture)
+    inside = tuple((name, re.compile(_expand(p).replace("{date}", DATE_RE.pattern)))
+                   for name, p in data.get("inside", {}).items())
+    return Numbering(schemes, furniture, inside)
 
 
 def fold_text(text: str) -> str:
@@ -226,7 +229,6 @@ class Heading:
     level: int  # rank of its scheme (markdown headings: their # count)
     label: str  # the heading as printed: "第二章 家庭承包"
     number: str  # "第二章", or "" for an unnumbered heading
-    key: str
     line: int
     path: tuple[str, ...] = ()  # the headings above it and itself
 
@@ -324,20 +326,10 @@ def _is_sentence(text: str) -> bool:
 
 def furniture_or_signature(text: str) -> str:
     """What of a page's furniture or a signature a unit's text holds inside it, or ''."""
-    numbering = load_numbering()
-    for name, pattern in numbering.furniture:
-        inner = re.compile(pattern.pattern.replace("^", "").replace("$", "(?=\\n|$)"))
-        if name == "page_number":
-            inner = re.compile(rf"[—－-]\s*[{N_CLASS}]{{1,4}}\s*[—－-](?![{N_CLASS}])|第\s*[{N_CLASS}]+\s*页\s*共")
-        if name == "chrome":
-            continue
-        m = inner.search(text)
-        if m and m.group().strip():
+    for name, pattern in load_numbering().inside:
+        m = pattern.search(text.rstrip())
+        if m:
             return f"{name}: {m.group().strip()[:30]}"
-    tail = text.rstrip()[-40:]
-    m = re.search(rf"(?:国务院|办公厅|政府|委员会|部|局)\s*{DATE_RE.pattern}\s*(?:[（(]此件[^）)]*[）)])?$", tail)
-    if m:
-        return f"signature: {m.group()[:30]}"
     return ""
 
 
@@ -474,14 +466,14 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
         current = unit
         return unit
 
-    def push_heading(para: Para, level: int, number: str, key: str) -> None:
+    def push_heading(para: Para, level: int, number: str) -> None:
         nonlocal current, lead_in
         if lead_in:  # "……工作：" before a heading is a paragraph of its own
             open_unit(lead_in.pop(), "", "", 99, "para")
         while stack and stack[-1].level >= level:
             stack.pop()
         label = para.text
-        heading = Heading(level, label, number, key, para.line)
+        heading = Heading(level, label, number, para.line)
         stack.append(heading)
         heading.path = path()
         headings.append(heading)
@@ -490,12 +482,11 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
 
     for para, m in zip(paras, matches, strict=True):
         text = para.text
-        if para.md_level and (not m or m[0].role not in ("heading",)) and not (m and m[0].role == "article"):
-            level = para.md_level if not m else m[0].rank
-            push_heading(para, level, m[1] if m else "", number_key(*m) if m else content_key(text)[:5])
-            continue
         if m and m[0].role == "heading":
-            push_heading(para, m[0].rank, m[1], number_key(*m))
+            push_heading(para, m[0].rank, m[1])
+            continue
+        if para.md_level and not (m and m[0].role == "article"):  # a markdown heading: "## 附件", "### 1.1 …"
+            push_heading(para, m[0].rank if m else para.md_level, m[1] if m else "")
             continue
         if m and m[0].role == "article":
             open_unit(para, m[1], number_key(*m), m[0].rank, "article")
@@ -507,7 +498,7 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
             scheme, number = m
             deeper = current is not None and current.rank < scheme.rank and current.role in ("item", "article")
             if scheme.role == "item" and _is_heading(text, number) and not deeper:
-                push_heading(para, scheme.rank, number, number_key(scheme, number))
+                push_heading(para, scheme.rank, number)
                 continue
             if deeper and len(current.text) + len(text) <= MAX_UNIT:
                 _append(current, para)
