@@ -21,7 +21,7 @@ WENHAO_RE = re.compile(
     r"|(?:中华人民共和国)?[\u4e00-\u9fff]{0,16}令\s*第\s*[0-9一二三四五六七八九十百零〇]+\s*号"
 )
 EFFECTIVE_RE = re.compile(rf"自\s*{DATE_RE.pattern}\s*起\s*施行")
-ADOPTED_RE = re.compile(rf"^{DATE_RE.pattern}.*?(?:通过|公布|发布|修正|修订|印发)")
+ADOPTED_RE = re.compile(rf"^[（(]?{DATE_RE.pattern}.*?(?:通过|公布|发布|修正|修订|印发)")
 ISSUER_IN_NOTE_RE = re.compile(r"(全国人民代表大会常务委员会|全国人民代表大会|国务院)|经(.{2,20}?)第.{1,8}次.{0,6}会议")
 TITLE_ISSUER_RE = re.compile(r"^(.{2,40}?)关于")
 SPEAKER_RE = re.compile(r"^(.{2,20}?(?:人民政府|政府))(?:省长|市长|州长|县长|区长|主席|主任)")
@@ -105,7 +105,9 @@ def read_meta(parsed: Parsed, hints: dict[str, str], text: str) -> Meta:
     meta.issuer = hints.get("issuer") or sig_org or note_issuer or speaker or (t.group(1) if t else "")
     # date: hint (成文日期), the signature, the latest adoption/amendment note, a dated head line
     sig_date = next((iso_date(s) for s in sig if iso_date(s)), "")
-    notes = [iso_date(line) for line in head if ADOPTED_RE.match(line.replace(" ", "")) and iso_date(line)]
+    # adoption and amendment notes, one a line or all in one parenthesis: the latest date is the text's date
+    notes = [iso_date(m.group()) for line in head if ADOPTED_RE.match(line.replace(" ", ""))
+             for m in DATE_RE.finditer(line) if iso_date(m.group())]
     head_dates = [iso_date(line) for line in head if iso_date(line)]
     meta.date = iso_date(hints.get("date", "")) or sig_date or (max(notes) if notes else "") or (
         head_dates[0] if head_dates else "")

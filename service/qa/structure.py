@@ -446,6 +446,7 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
     article_mode = articles >= 2
     stack: list[Heading] = []
     headings: list[Heading] = []
+    filled: set[int] = set()
     units: list[Unit] = []
     current: Unit | None = None
     lead_in: list[Para] = []
@@ -459,6 +460,7 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
     def open_unit(para: Para, number: str, key: str, rank: int, role: str) -> Unit:
         nonlocal current, lead_in
         unit = Unit(path(), number, key, [], [], [], rank, role)
+        filled.update(id(h) for h in stack)  # a heading with no unit under it is a table of contents line
         for p in [*lead_in, para]:
             _append(unit, p)
         lead_in = []
@@ -519,7 +521,7 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
         open_unit(lead_in.pop(), "", "", 99, "para")
     units = _split_long(units)
     _assign_keys(units)
-    return units, headings, articles
+    return units, [h for h in headings if id(h) in filled], articles
 
 
 def _bullet_label(text: str) -> str:

@@ -103,3 +103,30 @@ def test_inserting_a_paragraph_keeps_the_other_paragraph_ids(tmp_path):
     before = ids_of(tmp_path, "a", report)
     after = ids_of(tmp_path, "b", report.replace("第二段", "新插入的一段说明了新的情况。\n第二段"))
     assert set(before) <= set(after) and len(after) == len(before) + 1
+
+
+PLAIN_LAW = """中华人民共和国测试法
+（2002年8月29日第九届全国人民代表大会常务委员会第二十九次会议通过　\
+根据2009年8月27日第十一届全国人民代表大会常务委员会第十次会议《关于修改部分法律的决定》第一次修正）
+目　　录
+第一章　总　　则
+第二章　附　　则
+第一章　总　　则
+第一条　为了测试，制定本法。
+第二条　本法适用于测试。依照本法第一条规定的原则执行。
+第二章　附　　则
+第三条　本法自2003年3月1日起施行。
+"""
+
+
+def test_plain_text_law_with_its_table_of_contents_and_notes():
+    from service.qa.metadata import read_meta
+
+    parsed = parse(PLAIN_LAW)
+    assert [(h.label, h.line) for h in parsed.headings] == [("第一章 总 则", 6), ("第二章 附 则", 9)]
+    articles = [u for u in parsed.units if u.role == "article"]
+    assert [u.number for u in articles] == ["第一条", "第二条", "第三条"]
+    meta = read_meta(parsed, {}, PLAIN_LAW)
+    assert (meta.title, meta.kind, meta.date, meta.effective, meta.status) == (
+        "中华人民共和国测试法", "law", "2009-08-27", "2003-03-01", "修正")
+    assert meta.issuer == "全国人民代表大会常务委员会"
