@@ -16,25 +16,30 @@ from .qa.ingest import ingest
 from .qa.tokenize import Tokenizer, Vocabulary
 
 
-def ingest_report(corpus_dir: Path) -> str:
-    """What ingestion found per document, for a person to check the split."""
+def ingest_report(corpus_dir: Path, check: bool = False) -> tuple[str, int]:
+    """What ingestion found per document, for a person to check the split; with check, exit 1 on any error."""
     report = ingest(corpus_dir)
     lines = []
     for doc in report.documents:
         clauses = [c for c in report.clauses if c.doc_id == doc.id]
-        sections = list(dict.fromkeys(c.section for c in clauses))
-        numbered = sum(1 for c in clauses if c.number.startswith("（"))
-        lines.append(f"{doc.id} [{doc.kind}] {doc.title}")
-        lines.append(f"  sources: {', '.join(doc.sources)}")
-        lines.append(f"  sections: {len(sections)}  units: {len(clauses)}  numbered clauses: {numbered}"
-                     f"  merged duplicates: {report.merged.get(doc.id, 0)}")
-        if doc.kind != "news":
-            for section in sections:
-                n = sum(1 for c in clauses if c.section == section)
-                lines.append(f"    {section} ({n})")
-    per_source = Counter({k: v for k, v in report.news_fragments.items()})
-    lines.append("news articles split off per source: " + json.dumps(dict(per_source), ensure_ascii=False))
-    return "\n".join(lines)
+        if doc.kind == "news":
+            continue
+        lines.append(f"{doc.id} [{doc.kind}] {doc.name} {doc.wenhao} {doc.issuer} {doc.date}"
+                     + (f" 施行 {doc.effective}" if doc.effective else "") + (f" ({doc.status})" if doc.status else ""))
+        lines.append(f"  files: {', '.join(doc.files)}")
+        counts = report.structure.get(doc.id, {})
+        lines.append("  found: " + "  ".join(f"{k} {v}" for k, v in counts.items())
+                     + f"  merged duplicates: {report.merged.get(doc.id, 0)}")
+        for heading in doc.toc:
+            n = sum(1 for c in clauses if heading.label in c.path or c.section == heading.label)
+            lines.append(f"  {'  ' * heading.level}{heading.label} ({n})")
+    news = Counter(report.news_fragments)
+    lines.append("news articles split off per source: " + json.dumps(dict(news), ensure_ascii=False))
+    for problem in report.problems:
+        lines.append(str(problem))
+    errors = len(report.errors)
+    lines.append(f"{len(report.documents)} documents, {len(report.clauses)} units, {errors} errors")
+    return "\n".join(lines), (1 if check and errors else 0)
 
 
 def build_index(corpus_dir: Path, index_dir: Path, workers: int | None, force: bool) -> str:
@@ -55,7 +60,10 @@ def build_index(corpus_dir: Path, index_dir: Path, workers: int | None, force: b
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="policy-qa", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("ingest", help="print what ingestion found per document")
+    ing = sub.add_parser("ingest", help="print what ingestion found per document")
+    ing.add_argument("--check", action="store_true",
+                     help="exit 1 when a catalog entry matches nothing, a policy is demoted to news, a unit is too "
+                          "long or holds page furniture or a signature, or two different documents would merge")
     ask = sub.add_parser("ask", help="answer questions from the terminal (one conversation)")
     ask.add_argument("questions", nargs="+")
     ask.add_argument("--json", action="store_true", help="print the full JSON reply")
@@ -66,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.command == "ingest":
-        print(ingest_report(Path(settings["CORPUS_DIR"])))
-        return 0
+        text, status = ingest_report(Path(settings["CORPUS_DIR"]), check=args.check)
+        print(text)
+        return status
     if args.command in STORE_COMMANDS:
         return store_command(args, settings)
     index_dir = Path(settings["INDEX_DIR"]) if settings["INDEX_DIR"] else None

@@ -307,7 +307,7 @@ class QAEngine:
     def cite(self, cand: Candidate, sentence: str) -> Citation:
         c = cand.clause
         return Citation(
-            c.id, c.doc_id, c.document, self.section_label(c), c.number, c.text, c.source,
+            c.id, c.doc_id, c.document, self.section_label(c), c.number, c.quote(sentence), c.source,
             c.span.start, c.span.end, round(cand.bm25, 3), sentence.strip(), c.alternates,
         )
 

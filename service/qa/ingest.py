@@ -1,6 +1,13 @@
-"""Raw newspaper exports -> cleaned documents -> retrievable units with provenance.
+"""Corpus files -> documents -> retrievable units with provenance: the ingestion pipeline.
 
-The exports are messy the way real ones are: lines broken by newspaper columns, OCR
+Every file of raw/ is extracted to text (extract.py), then read in one of two layouts:
+  - a document (law, regulation, 通知, 意见, report … in any accepted format): head, numbered
+    structure and signature read by structure.py, its metadata by metadata.py, a documents.toml
+    entry bound by `file = "name.ext"` overriding what the document says;
+  - a newspaper page export (below): several articles on a page, a catalog document found by its
+    printed title, news articles split off beside it.
+
+Newspaper page exports are messy the way real ones are: lines broken by newspaper columns, OCR
 spacing, several articles on one page, the same policy printed more than once. Every
 rule here is general (layout, markers, structure); nothing names a file.
 
@@ -18,12 +25,25 @@ import re
 import statistics
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import tomllib
-
-from .models import Clause, Document, Span
+from .extract import ExtractionError, extract, sources
+from .metadata import CatalogError, Entry, Meta, apply_entry, doc_id_for, load_catalog, read_meta, short_title
+from .models import Clause, Document, Heading, Span
+from .structure import (
+    HEAD_SECTION,
+    SIGN_SECTION,
+    ZERO_WIDTH,
+    Parsed,
+    Unit,
+    clean,
+    content_key,
+    furniture_or_signature,
+    load_numbering,
+    number_key,
+    parse,
+)
 
 CN_NUM = "一二三四五六七八九十"
 FINAL_PUNCT = "。！？!?；;：:…"
@@ -49,25 +69,6 @@ HEADLINE_MAX = 26
 # In column text a heading is clearly shorter than a full line; a full-width line
 # without punctuation is a sentence broken by the column, not a heading.
 HEADING_WIDTH_SHARE = 0.85
-
-
-def clean(text: str) -> str:
-    """Drop line breaks and OCR spacing; keep a space only between two Latin words/numbers."""
-    out: list[str] = []
-    pending_space = False
-    for ch in text:
-        if ch.isspace():
-            pending_space = True
-            continue
-        if pending_space and out and _is_ascii_word(out[-1]) and _is_ascii_word(ch):
-            out.append(" ")
-        pending_space = False
-        out.append(ch)
-    return "".join(out)
-
-
-def _is_ascii_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
 
 
 class _FoldTable(dict):
@@ -99,13 +100,14 @@ class Line:
 @dataclass
 class Fragment:
     lines: list[Line]
+    title_start: int = -1  # offset of the catalog title printed at its head
     headline: list[Line] = field(default_factory=list)
     tail_headline: list[Line] = field(default_factory=list)
     titles: set[str] = field(default_factory=set)  # catalog ids whose title block stood here
 
 
 @dataclass
-class Unit:
+class _PaperUnit:
     section: str
     number: str
     start: int
@@ -119,7 +121,7 @@ class Copy:
 
     doc_id: str
     source: str
-    units: list[Unit]
+    units: list[_PaperUnit]
     sections: int
     clauses: int
     titled: bool
@@ -133,35 +135,30 @@ class Report:
     clauses: list[Clause]
     merged: dict[str, int]  # doc id -> units merged into another copy
     news_fragments: dict[str, int]  # source -> news articles split off
+    problems: list[Problem] = field(default_factory=list)
+    structure: dict[str, dict[str, int]] = field(default_factory=dict)  # doc id -> counts of 章, 节, 条, units
+    metadata: dict[str, Meta] = field(default_factory=dict)  # doc id -> what the document said of itself
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
 
 
 @dataclass(frozen=True)
-class DocMeta:
-    id: str
-    title: str
-    aliases: tuple[str, ...]
-    issuer: str
-    date: str
-    kind: str
+class Problem:
+    """Something a person must look at: where (file and line) and what."""
 
-    def folded_titles(self) -> list[str]:
-        return [_fold_title(t) for t in (self.title, *self.aliases)]
+    file: str
+    line: int
+    message: str
+    severity: str = "error"  # error | note
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.severity}: {self.message}"
 
 
 def _fold_title(text: str) -> str:
     return re.sub(r"[《》“”\"']", "", fold(text))
-
-
-def load_catalog(path: Path) -> list[DocMeta]:
-    """Read documents.toml."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [
-        DocMeta(
-            id=d["id"], title=d["title"], aliases=tuple(d.get("aliases", ())),
-            issuer=d.get("issuer", ""), date=d.get("date", ""), kind=d.get("kind", "policy"),
-        )
-        for d in data.get("document", [])
-    ]
 
 
 def read_lines(raw: str) -> list[Line]:
@@ -231,7 +228,7 @@ def _is_headline(text: str, allow_comma: bool = False) -> bool:
     return text.count("“") == text.count("”") and text.count("（") == text.count("）")
 
 
-def _match_title(lines: list[Line], i: int, catalog: list[DocMeta]) -> tuple[str, int] | None:
+def _match_title(lines: list[Line], i: int, catalog: list[Entry]) -> tuple[str, int] | None:
     """A catalog title printed on lines[i : i+k] (k <= 3); returns (doc id, k)."""
     for k in (1, 2, 3):
         if i + k > len(lines):
@@ -243,7 +240,7 @@ def _match_title(lines: list[Line], i: int, catalog: list[DocMeta]) -> tuple[str
     return None
 
 
-def take_title_blocks(fragment: Fragment, catalog: list[DocMeta]) -> None:
+def take_title_blocks(fragment: Fragment, catalog: list[Entry]) -> None:
     """Move catalog title blocks (and their date lines) at either end of a fragment out of its text."""
     lines = fragment.lines
     # at the head, possibly after a headline-only fragment was glued on
@@ -253,6 +250,8 @@ def take_title_blocks(fragment: Fragment, catalog: list[DocMeta]) -> None:
         if not hit:
             break
         fragment.titles.add(hit[0])
+        if fragment.title_start < 0:
+            fragment.title_start = lines[i].start
         i += hit[1]
         while i < len(lines) and DATE_LINE_RE.match(lines[i].text):
             i += 1
@@ -390,9 +389,9 @@ def _dash_label(text: str) -> str:
     return head[:16]
 
 
-def build_units(paras: list[tuple[str, list[Line]]], intro: str) -> list[Unit]:
+def build_units(paras: list[tuple[str, list[Line]]], intro: str) -> list[_PaperUnit]:
     """Turn paragraphs into retrievable units under their section headings."""
-    units: list[Unit] = []
+    units: list[_PaperUnit] = []
     section = intro
     lead_in: list[Line] = []  # a short "……：" paragraph glued to the unit after it
     for role, lines in paras:
@@ -411,9 +410,9 @@ def build_units(paras: list[tuple[str, list[Line]]], intro: str) -> list[Unit]:
         if sum(ch.isalnum() for ch in body) < MIN_UNIT_CHARS:
             continue
         if role == "clause":
-            units.append(Unit(section, _clause_number(text), start, end, body))
+            units.append(_PaperUnit(section, _clause_number(text), start, end, body))
         elif role == "dash":
-            units.append(Unit(section, _dash_label(text), start, end, body))
+            units.append(_PaperUnit(section, _dash_label(text), start, end, body))
         else:
             last = units[-1] if units else None
             if (
@@ -424,7 +423,7 @@ def build_units(paras: list[tuple[str, list[Line]]], intro: str) -> list[Unit]:
                 last.text += body
             else:
                 number = last.number if last and last.section == section and last.number.startswith("（") else ""
-                units.append(Unit(section, number, start, end, body))
+                units.append(_PaperUnit(section, number, start, end, body))
     return units
 
 
@@ -442,11 +441,11 @@ def similarity(a: str, b: str) -> float:
 MERGE_SIMILARITY = 0.5  # unnumbered paragraphs this alike are one passage printed twice
 
 
-def merge_copies(copies: list[Copy]) -> tuple[list[tuple[Unit, str, list[Span]]], int]:
+def merge_copies(copies: list[Copy]) -> tuple[list[tuple[_PaperUnit, str, list[Span]]], int]:
     """Merge printings of one document: canonical units with their alternate spans."""
     copies = sorted(copies, key=lambda c: (c.sections + c.clauses, c.titled, -len(c.units)), reverse=True)
     canon = copies[0]
-    merged: list[tuple[Unit, str, list[Span]]] = [(u, canon.source, []) for u in canon.units]
+    merged: list[tuple[_PaperUnit, str, list[Span]]] = [(u, canon.source, []) for u in canon.units]
     n_merged = 0
     for other in copies[1:]:
         for unit in other.units:
@@ -468,20 +467,264 @@ def merge_copies(copies: list[Copy]) -> tuple[list[tuple[Unit, str, list[Span]]]
     return merged, n_merged
 
 
-def ingest(corpus_dir: Path) -> Report:
-    """Read corpus/raw/*.txt with corpus/documents.toml into documents and clauses."""
-    catalog = load_catalog(corpus_dir / "documents.toml")
-    copies: dict[str, list[Copy]] = {}
-    news: list[tuple[Document, list[Unit]]] = []
-    news_counts: dict[str, int] = {}
+RAW_PREFIX = "corpus/raw/"
+CHECKED_UNIT = 1500  # ingest --check: a citable unit longer than this is a split that went wrong
+
+
+def ingest(corpus_dir: Path, write_texts: bool = True) -> Report:
+    """Read every source of corpus/raw/ with corpus/documents.toml into documents and clauses."""
+    catalog_path = corpus_dir / "documents.toml"
+    problems: list[Problem] = []
+    try:
+        catalog = load_catalog(catalog_path)
+    except CatalogError as exc:
+        catalog = []
+        problems.append(Problem("documents.toml", exc.line, str(exc)))
+    bound = {e.file: e for e in catalog if e.file}
+    by_title = [e for e in catalog if not e.file]
+    paper = _Newspaper(by_title)
+    found: list[_Found] = []
     raw_dir = corpus_dir / "raw"
-    for path in sorted(raw_dir.glob("*.txt")):
-        source = f"corpus/raw/{path.name}"
-        raw = path.read_text(encoding="utf-8")
+    for path in sources(raw_dir):
+        entry = bound.get(path.name)
+        try:
+            ex = extract(path, write=write_texts)
+        except ExtractionError as exc:
+            problems.append(Problem(RAW_PREFIX + path.name, 0, str(exc)))
+            continue
+        source = RAW_PREFIX + ex.text_name
+        if entry is None and ex.fmt == "text" and paper.read(ex.text, source, path.stem, problems):
+            continue
+        parsed = parse(ex.text, markdown=ex.fmt == "markdown", title_hint=ex.hints.get("title", ""))
+        meta = apply_entry(read_meta(parsed, ex.hints, ex.text), entry)
+        if not meta.title:
+            meta.title = path.stem
+        doc_id = entry.id if entry else doc_id_for(path.name, meta.title)
+        found.append(_Found(doc_id, path.name, source, entry, parsed, meta, ex.text))
+
+    documents: list[Document] = []
+    clauses: list[Clause] = []
+    report = Report(documents, clauses, {}, paper.news_counts, problems)
+    for meta in by_title:
+        if meta.id not in paper.copies:
+            where = paper.titled_only.get(meta.id)
+            if where:
+                problems.append(Problem(where[0], where[1], f"catalog document {meta.id!r} ({meta.title}) was found "
+                                        "but has too little structure: demoted to news"))
+            else:
+                problems.append(Problem("documents.toml", meta.line, f"catalog entry {meta.id!r} ({meta.title}) "
+                                        "matched nothing: no raw file prints its title or an alias"))
+            continue
+        merged, n = merge_copies(paper.copies[meta.id])
+        report.merged[meta.id] = n
+        if len(paper.copies[meta.id]) > 1:
+            problems.append(Problem("documents.toml", meta.line, f"{meta.id}: {len(paper.copies[meta.id])} printings "
+                                    f"merged ({n} units matched)", "note"))
+        sources_ = tuple(dict.fromkeys(c.source for c in paper.copies[meta.id]))
+        toc = tuple(dict.fromkeys(u.section for u, _, _ in merged if u.section))
+        doc = Document(meta.id, meta.title, meta.issuer, meta.date, meta.kind or "policy", sources_,
+                       short_title=short_title(meta.title), wenhao=meta.wenhao, status=meta.status, url=meta.url,
+                       scope=meta.scope, aliases=meta.aliases,
+                       files=tuple(s.removeprefix(RAW_PREFIX) for s in sources_))
+        keys: dict[str, int] = {}
+        doc_clauses = [_paper_clause(doc, unit, source, alts, keys) for unit, source, alts in merged]
+        documents.append(_with_toc(doc, [(1, s) for s in toc], doc_clauses))
+        clauses.extend(doc_clauses)
+        report.structure[meta.id] = {"sections": len(toc), "units": len(doc_clauses)}
+    for doc, units in paper.news:
+        documents.append(doc)
+        keys = {}
+        clauses.extend(_paper_clause(doc, unit, doc.sources[0], [], keys) for unit in units)
+    for group in _printings(found, problems):
+        doc, doc_clauses = _document(group, problems)
+        documents.append(doc)
+        clauses.extend(doc_clauses)
+        report.structure[doc.id] = group[0].parsed.counts()
+        report.metadata[doc.id] = group[0].meta
+    for entry in bound.values():
+        if not (raw_dir / entry.file).is_file():
+            problems.append(Problem("documents.toml", entry.line, f"catalog entry {entry.id!r} names file "
+                                    f"{entry.file!r}, which is not in raw/"))
+    _check_units(clauses, corpus_dir, problems)
+    return report
+
+
+@dataclass
+class _Found:
+    """One source read as a document, before printings of the same document are merged."""
+
+    doc_id: str
+    file: str
+    source: str
+    entry: Entry | None
+    parsed: Parsed
+    meta: Meta
+    text: str
+
+
+def _same_document(a: Meta, b: Meta) -> bool:
+    """Two printings of one document: the same title, and the same 文号 or date where both state one."""
+    if _fold_title(a.title) != _fold_title(b.title):
+        return False
+    if a.wenhao and b.wenhao:
+        return fold(a.wenhao) == fold(b.wenhao)
+    return not (a.date and b.date) or a.date == b.date
+
+
+def _printings(found: list[_Found], problems: list[Problem]) -> list[list[_Found]]:
+    """Group printings of one document; two different documents under one id are kept apart, loudly."""
+    groups: list[list[_Found]] = []
+    for item in found:
+        home = next((g for g in groups if g[0].doc_id == item.doc_id or (
+            item.entry is None and g[0].entry is None and _same_document(g[0].meta, item.meta))), None)
+        if home is None:
+            groups.append([item])
+        elif _same_document(home[0].meta, item.meta):
+            home.append(item)
+            problems.append(Problem(item.source, 1, f"a printing of {home[0].doc_id!r} ({home[0].meta.title}): "
+                                    "merged", "note"))
+        else:
+            problems.append(Problem(item.source, 1, f"different documents would merge under id {item.doc_id!r}: "
+                                    f"{home[0].meta.title} {home[0].meta.wenhao or home[0].meta.date} vs "
+                                    f"{item.meta.title} {item.meta.wenhao or item.meta.date}; kept apart"))
+            item.doc_id = f"{item.doc_id}-{len(groups)}"
+            groups.append([item])
+    return groups
+
+
+def _document(group: list[_Found], problems: list[Problem]) -> tuple[Document, list[Clause]]:
+    """A document and its clauses from its printings (the first is canonical, the others alternates)."""
+    head = group[0]
+    meta, entry = head.meta, head.entry
+    if entry and entry.kind and entry.kind != "news" and not (head.parsed.headings or head.parsed.articles
+                                                              or any(u.number for u in head.parsed.units)):
+        problems.append(Problem(head.source, 1, f"catalog says {entry.kind} but no numbered structure was found: "
+                                "read as plain paragraphs (demoted to news-like text)"))
+    sources_ = tuple(dict.fromkeys(f.source for f in group))
+    doc = Document(
+        head.doc_id, meta.title, meta.issuer, meta.date, meta.kind or "policy", sources_,
+        short_title=short_title(meta.title), wenhao=meta.wenhao, effective=meta.effective, status=meta.status,
+        url=entry.url if entry else "", scope=entry.scope if entry else (), aliases=entry.aliases if entry else (),
+        files=tuple(f.file for f in group),
+    )
+    clauses = [_doc_clause(doc, unit, head) for unit in head.parsed.units]
+    by_key = {c.id: k for k, c in enumerate(clauses)}
+    for other in group[1:]:
+        for unit in other.parsed.units:
+            k = by_key.get(f"{doc.id}-{unit.key}")
+            if k is not None:
+                c = clauses[k]
+                alt = Span(other.source, unit.pieces[0][0], unit.pieces[-1][1])
+                clauses[k] = replace(c, alternates=(*c.alternates, alt))
+    toc = [(len(h.path), h.label, h.path) for h in head.parsed.headings]
+    return _with_toc(doc, toc, clauses), clauses
+
+
+def _with_toc(doc: Document, toc: list, clauses: list[Clause]) -> Document:
+    """The document with its table of contents, each heading anchored at its first clause."""
+    out = []
+    for item in toc:
+        level, label = item[0], item[1]
+        path = item[2] if len(item) > 2 else (label,)
+        anchor = next((c.id for c in clauses if c.path[: len(path)] == path or (c.section == label and not c.path)),
+                      "")
+        out.append(Heading(level, label, anchor))
+    return replace(doc, toc=tuple(out))
+
+
+def _doc_clause(doc: Document, unit: Unit, found: _Found) -> Clause:
+    pieces = _merge_pieces(unit, found.text)
+    section = " › ".join(unit.path) or {"intro": "引言", "head": HEAD_SECTION, "signature": SIGN_SECTION}.get(
+        unit.role, "")
+    return Clause(
+        id=f"{doc.id}-{unit.key}", doc_id=doc.id, document=doc.title, kind=doc.kind, section=section,
+        number=unit.number, text="".join(t for _, t in pieces), span=Span(found.source, pieces[0][0][0],
+                                                                           pieces[-1][0][1]),
+        path=unit.path, line=unit.line,
+        pieces=tuple(Span(found.source, s, e) for (s, e), _ in pieces) if len(pieces) > 1 else (),
+        piece_texts=tuple(t.strip("\n") for _, t in pieces) if len(pieces) > 1 else (),
+    )
+
+
+def _merge_pieces(unit: Unit, text: str) -> list[tuple[tuple[int, int], str]]:
+    """Adjacent pieces separated by whitespace only are one verbatim run; furniture between them is not."""
+    out: list[tuple[tuple[int, int], str]] = []
+    for (start, end), piece in zip(unit.pieces, unit.texts, strict=True):
+        if out and not text[out[-1][0][1] : start].strip().translate(ZERO_WIDTH):
+            (s0, _), t0 = out[-1]
+            out[-1] = ((s0, end), t0 + piece)
+        else:
+            out.append(((start, end), piece))
+    return out
+
+
+def _paper_clause(doc: Document, unit: _PaperUnit, source: str, alts: list[Span], keys: dict[str, int]) -> Clause:
+    """A newspaper unit's clause; its id from its section and number, or a hash of its text."""
+    key = _paper_key(unit)
+    n = keys.get(key, 0) + 1
+    keys[key] = n
+    return Clause(
+        id=f"{doc.id}-{key if n == 1 else f'{key}-{n}'}", doc_id=doc.id, document=doc.title, kind=doc.kind,
+        section=unit.section, number=unit.number, text=unit.text, span=Span(source, unit.start, unit.end),
+        alternates=tuple(alts),
+    )
+
+
+def _paper_key(unit: _PaperUnit) -> str:
+    numbering = load_numbering()
+    parts = []
+    for label in (unit.section, unit.number):
+        m = numbering.match(label) if label else None
+        key = number_key(*m) if m else ""
+        if key:
+            parts.append(key)
+    if unit.number.startswith("（") and parts:
+        return "".join(parts)
+    return content_key(unit.section + unit.text)
+
+
+def _check_units(clauses: list[Clause], corpus_dir: Path, problems: list[Problem]) -> None:
+    """Loud checks on what will be quoted: size, page furniture and signatures inside a unit."""
+    for c in clauses:
+        if c.section in (HEAD_SECTION, SIGN_SECTION):
+            continue  # the document's own notes: a date and an issuer are what they hold
+        where = c.source
+        line = c.line or _line_of(corpus_dir, c.span)
+        if len(c.text) > CHECKED_UNIT:
+            problems.append(Problem(where, line, f"unit {c.id} has {len(c.text)} characters (over {CHECKED_UNIT})"))
+        found = furniture_or_signature(c.text)
+        if found:
+            problems.append(Problem(where, line, f"unit {c.id} holds page furniture or a signature ({found})"))
+
+
+def _line_of(corpus_dir: Path, span: Span) -> int:
+    path = corpus_dir / "raw" / span.source.removeprefix(RAW_PREFIX)
+    try:
+        return path.read_text(encoding="utf-8")[: span.start].count("\n") + 1
+    except OSError:
+        return 0
+
+
+class _Newspaper:
+    """Newspaper page exports: catalog documents found by their printed titles, news articles beside them."""
+
+    def __init__(self, catalog: list[Entry]) -> None:
+        self.catalog = catalog
+        self.copies: dict[str, list[Copy]] = {}
+        self.news: list[tuple[Document, list[_PaperUnit]]] = []
+        self.news_counts: dict[str, int] = {}
+        self.titled_only: dict[str, tuple[str, int]] = {}  # catalog id -> (source, line) of a title with no text
+        self.generic = {e.id: g for e in catalog if (g := _generic_aliases(e))}
+
+    def read(self, raw: str, source: str, stem: str, problems: list[Problem]) -> bool:
+        """Read one file if it is a newspaper page (datelines, continuation marks or a catalog title)."""
+        catalog = self._catalog_for(raw, source, problems)
         fragments = split_fragments(read_lines(raw))
         for fragment in fragments:
             take_title_blocks(fragment, catalog)
         page_titles = set().union(*(f.titles for f in fragments)) if fragments else set()
+        if len(fragments) < 2 and not page_titles:
+            return False
         pending: list[Line] = []
         n_news = 0
         for fragment in fragments:
@@ -492,11 +735,15 @@ def ingest(corpus_dir: Path) -> Report:
             if doc_id:
                 paras = paragraphs(fragment.lines, news=False)
                 units = build_units(paras, intro="引言")
-                copies.setdefault(doc_id, []).append(
+                self.copies.setdefault(doc_id, []).append(
                     Copy(doc_id, source, units, sections, clauses, bool(fragment.titles))
                 )
                 pending = []
                 continue
+            for title_id in fragment.titles:
+                at = fragment.title_start if fragment.title_start >= 0 else fragment.lines[0].start
+                line = raw[:at].count("\n") + 1
+                self.titled_only.setdefault(title_id, (source, line))
             fragment.lines = pending + fragment.lines
             pending = []
             take_headlines(fragment)
@@ -509,36 +756,39 @@ def ingest(corpus_dir: Path) -> Report:
                 continue
             n_news += 1
             title = _news_title(fragment, paras)
-            doc = Document(f"news-{path.stem[:3]}-{n_news}", title, "", "", "news", (source,))
-            news.append((doc, units))
-        news_counts[source] = n_news
+            doc = Document(f"news-{stem[:3]}-{n_news}", title, "", "", "news", (source,),
+                           files=(source.removeprefix(RAW_PREFIX),))
+            self.news.append((doc, units))
+        self.news_counts[source] = n_news
+        return True
 
-    documents: list[Document] = []
-    clauses: list[Clause] = []
-    merged_counts: dict[str, int] = {}
-    for meta in catalog:
-        if meta.id not in copies:
-            continue
-        merged, n = merge_copies(copies[meta.id])
-        merged_counts[meta.id] = n
-        sources = tuple(dict.fromkeys(c.source for c in copies[meta.id]))
-        doc = Document(meta.id, meta.title, meta.issuer, meta.date, meta.kind, sources)
-        documents.append(doc)
-        for k, (unit, source, alts) in enumerate(merged):
-            clauses.append(_clause(doc, k, unit, source, alts))
-    for doc, units in news:
-        documents.append(doc)
-        for k, unit in enumerate(units):
-            clauses.append(_clause(doc, k, unit, doc.sources[0], []))
-    return Report(documents, clauses, merged_counts, news_counts)
+    def _catalog_for(self, raw: str, source: str, problems: list[Problem]) -> list[Entry]:
+        """The entries that may match this page: a generic alias (政府工作报告) only where the page names the place."""
+        if not self.generic:
+            return self.catalog
+        folded = fold(raw)
+        out = []
+        for entry in self.catalog:
+            drop = {alias for alias, names in self.generic.get(entry.id, ()) if not any(n in folded for n in names)}
+            for alias in drop:
+                if any(_fold_title(line.text) == _fold_title(alias) for line in read_lines(raw)):
+                    problems.append(Problem(source, 1, f"title {alias!r} is a generic alias of {entry.id!r} and the "
+                                            f"page does not name {entry.scope[0] if entry.scope else entry.title}: "
+                                            "kept apart (a different document)", "note"))
+            out.append(replace(entry, aliases=tuple(a for a in entry.aliases if a not in drop)) if drop else entry)
+        return out
 
 
-def _clause(doc: Document, k: int, unit: Unit, source: str, alts: list[Span]) -> Clause:
-    return Clause(
-        id=f"{doc.id}-{k + 1:03d}", doc_id=doc.id, document=doc.title, kind=doc.kind,
-        section=unit.section, number=unit.number, text=unit.text,
-        span=Span(source, unit.start, unit.end), alternates=tuple(alts),
-    )
+def _generic_aliases(entry: Entry) -> list[tuple[str, tuple[str, ...]]]:
+    """Aliases that are the title minus its place (政府工作报告), with the names that must be on the page."""
+    out = []
+    title = _fold_title(entry.title)
+    for alias in entry.aliases:
+        place = title.removesuffix(_fold_title(alias))
+        if place != title and len(place) >= 2:
+            names = tuple(fold(n) for n in (*entry.scope, re.sub(r"[州省市县区]$", "", place)) if n)
+            out.append((alias, names))
+    return out
 
 
 def _structured_doc(fragment: Fragment, page_titles: set[str], sections: int, clauses: int) -> str | None:
@@ -560,3 +810,4 @@ def _news_title(fragment: Fragment, paras: list[tuple[str, list[Line]]]) -> str:
             return "".join(line.text for line in lines)
     first = "".join(line.text for line in paras[0][1])
     return first[:20] + "……"
+

@@ -1,7 +1,6 @@
 """The chat page at / and the document views its citations link to: a thin HTML adapter over QAEngine."""
 from __future__ import annotations
 
-from itertools import groupby
 from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
@@ -21,7 +20,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-KIND_LABELS = {"policy": "政策文件", "report": "工作报告", "news": "新闻报道"}
+KIND_LABELS = {"law": "法律", "regulation": "法规规章", "policy": "政策文件", "plan": "规划计划", "report": "工作报告",
+               "news": "新闻报道"}
 EXAMPLES_FILE = "examples.txt"
 
 
@@ -80,7 +80,22 @@ def document(doc_id: str):
     if doc is None:
         return render_template("not_found.html", doc_id=doc_id), 404
     clauses = qa.document_clauses(doc_id)
-    sections = [(name, list(group)) for name, group in groupby(clauses, key=lambda c: c.section)]
     return render_template(
-        "document.html", doc=doc, sections=sections, kinds=KIND_LABELS, cited=request.args.get("clause", ""),
+        "document.html", doc=doc, rows=document_rows(clauses), kinds=KIND_LABELS, cited=request.args.get("clause", ""),
     )
+
+
+def document_rows(clauses: list) -> list[tuple[str, int, object]]:
+    """The document as a tree in reading order: ("heading", depth, label) where a heading opens, ("clause", 0, c)."""
+    rows: list[tuple[str, int, object]] = []
+    open_path: tuple[str, ...] = ()
+    for clause in clauses:
+        path = clause.path or ((clause.section,) if clause.section else ())
+        shared = 0
+        while shared < min(len(path), len(open_path)) and path[shared] == open_path[shared]:
+            shared += 1
+        for depth in range(shared, len(path)):
+            rows.append(("heading", depth + 1, path[depth]))
+        open_path = path
+        rows.append(("clause", 0, clause))
+    return rows

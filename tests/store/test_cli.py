@@ -26,7 +26,7 @@ def sqlite_store(tmp_path, monkeypatch):
 
 
 def test_stats_prints_the_queue_with_the_nearest_clause(sqlite_store, capsys):
-    near = "gengdi-zhanbu-001"
+    near = "gengdi-zhanbu-uaa4b4369"
     sqlite_store.add_turn("c1", Turn("日本的耕地保有量是多少？", "日本的耕地保有量是多少?", "refusal", False, (near,)))
     sqlite_store.add_turn("c2", Turn("耕地保有量目标是多少？", "耕地保有量目标是多少?", "quantity", True, (near,)))
     assert main(["stats", "--days", "7"]) == 0

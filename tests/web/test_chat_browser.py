@@ -49,15 +49,15 @@ def test_source_link_lands_on_the_highlighted_clause(page):
     page.goto("/")
     answer = ask(page, "耕地保有量目标是多少？")
     answer.locator(".citation .citation-doc").first.click()
-    page.wait_for_url("**/documents/gengdi-zhanbu?clause=gengdi-zhanbu-007#gengdi-zhanbu-007")
-    clause = page.locator("#gengdi-zhanbu-007")
+    page.wait_for_url("**/documents/gengdi-zhanbu?clause=gengdi-zhanbu-u5f0507e6#gengdi-zhanbu-u5f0507e6")
+    clause = page.locator("#gengdi-zhanbu-u5f0507e6")
     expect(clause).to_have_class("clause cited")
     expect(clause).to_contain_text("全国耕地保有量不低于18.65亿亩")
     expect(clause).to_be_in_viewport()
-    assert page.evaluate("document.querySelector(':target').id") == "gengdi-zhanbu-007"
+    assert page.evaluate("document.querySelector(':target').id") == "gengdi-zhanbu-u5f0507e6"
     # highlighted: its background differs from an uncited clause's
-    bg = page.evaluate("id => getComputedStyle(document.getElementById(id)).backgroundColor", "gengdi-zhanbu-007")
-    other = page.evaluate("id => getComputedStyle(document.getElementById(id)).backgroundColor", "gengdi-zhanbu-008")
+    bg = page.evaluate("id => getComputedStyle(document.getElementById(id)).backgroundColor", "gengdi-zhanbu-u5f0507e6")
+    other = page.evaluate("id => getComputedStyle(document.getElementById(id)).backgroundColor", "gengdi-zhanbu-h2i1")
     assert bg != other
 
 
