@@ -163,3 +163,8 @@ PREDICATE_WORDS = frozenset({
     "目标", "增长", "计划", "任务", "要求", "标准", "比例", "比重",
     "时间", "期限", "多少", "达到", "提高", "降低", "完成",
 })
+
+# A document named in a question ("农村土地承包法里", "那个耕地保护的意见"): a run ending in a kind of
+# document; the longest tail of it whose characters stand in order in a title names that document.
+DOC_REF_RE = re.compile(r"[《“]?([\u4e00-\u9fff]{2,30}?(?:法|条例|办法|细则|意见|方案|通知|规定|决定|报告|纲要|规划|意见书))[》”]?")
+DOC_REF_MIN = 5  # characters, the kind word included: shorter tails (实施办法) name no document

@@ -30,6 +30,7 @@ OUTLINE_RE = re.compile(r"(包括|包含|分为|有)(哪些|哪几个|哪几项|
 # A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it announces follows.
 TITLE_SENTENCE = 16
 FACT_KINDS = ("quantity", "time", "who")  # kinds whose answer is one fact of a type
+DEFINES = r"[”\"’]?[，,]?(?:是指|指的是|是|即|指|包括|，是)"  # what follows a term its definition defines
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,9 @@ class QAEngine:
         texts = [self._indexed_text(c) for c in self.clauses]
         self.index = load_or_build(index_dir, self.clauses, texts, self.tokenizer)
         self.lexicon = lexicon or Lexicon.load()
-        aliases = self.tokenizer.vocab.scope_aliases
-        self.analyzer = Analyzer(self.tokenizer, self.lexicon, self.index, aliases)
+        aliases = {d.id: d.scope for d in self.report.documents if d.scope}
+        titles = {d.id: (d.title, getattr(d, "short_title", ""), *getattr(d, "aliases", ())) for d in self.report.documents}
+        self.analyzer = Analyzer(self.tokenizer, self.lexicon, self.index, aliases, titles)
         self.ranker = Ranker(self.clauses, self.documents, self.index,
                              doc_scopes(self.documents, self.lexicon.gazetteer, aliases, self.clauses))
         self.model = model or Answerability.load()
@@ -147,7 +149,7 @@ class QAEngine:
             for k, sentence in enumerate(sents):
                 if local and not cues.NATIONAL_RE.search(sentence):
                     continue  # a local document answers for the country only where it names it
-                following = "".join(sents[k + 1 : k + 3])
+                following = "".join(sents[k + 1 :])
                 # the title itself answers with the measures it announces
                 announces = k == 0 and titled and query.kind not in ("quantity", "time")
                 lead = title if k or announces else ""
@@ -156,13 +158,13 @@ class QAEngine:
                     return self.ranker.coverage(query, lead + fold(text).lower(), around)[0]
 
                 if announces:
-                    fact = compose.extract_fact(following, query.kind, cover, need=need)
+                    fact = compose.extract_fact("".join(sents[1:3]), query.kind, cover, need=need)
                 else:
                     fact = compose.extract_fact(sentence, query.kind, cover, following, need=need)
                 s_cov = cover(fact.text)
                 value = 0.45 * cand.score + 0.55 * s_cov - 0.01 * rank
                 typed = self.type_ok(query, fact.text, cand.clause)
-                value += 0.3 * typed if query.kind in ("quantity", "time", "who") else 0.0
+                value += 0.3 * typed if query.kind in ("quantity", "time", "who", "definition") else 0.0
                 if query.target and is_target(cand.clause, fact.text):
                     value += 0.03
                 if not query.target and cand.clause.kind not in PLAN_KINDS and is_target(cand.clause, fact.text):
@@ -179,7 +181,6 @@ class QAEngine:
 
     def type_ok(self, query: Query, fact: str, clause: Clause) -> float:
         """1 when the fact is of the type asked (a figure of the measure, a time, a body), else 0."""
-        passage = self.ranker.text_of(clause)
         if query.kind == "quantity":
             if query.target and not query.achieved and not is_target(clause, fact):
                 return 0.0  # a target asked, an achieved figure found
@@ -195,10 +196,14 @@ class QAEngine:
         if query.kind == "who":
             return 1.0 if compose.responsible_body(fact) else 0.5
         if query.kind == "definition":
-            # a definition names what it defines: the question's subject as asked
+            # a definition names what it defines (量子计算机, not 量子 alone), best as "X是指…"
             start, end = subject_span(query)
             subject = fold(query.asked[start:end]).lower()
-            return 1.0 if not subject or subject in passage else 0.0
+            if not subject:
+                return 1.0
+            if subject not in self.ranker.text_of(clause):
+                return 0.0
+            return 1.0 if re.search(re.escape(subject) + DEFINES, fold(fact).lower()) else 0.5
         return 1.0
 
     # ---- composing ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .weights import W
 
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?(?!\d)")
 YEAR_END_RE = re.compile(r"((?:19|20)\d{2}\s*年)")
+FIGURE_TERM_RE = re.compile(r"(?<![\d.])(?!(?:19|20)\d\d年)\d+(?:\.\d+)?(?:个月|[年月天日周岁元万亿%‰倍户人家个])")
 NUMERAL_RE = re.compile(r"[\d一二三四五六七八九十百千万亿两零〇]")
 
 
@@ -50,10 +51,11 @@ class Scope:
     national: bool = False
     years: tuple[str, ...] = ()  # years the question names
     relative: tuple[tuple[str, int], ...] = ()  # ("去年", -1): read against each document's date
+    documents: frozenset[str] = frozenset()  # documents the question names ("农村土地承包法里…")
 
     @property
     def empty(self) -> bool:
-        return not (self.places or self.aliases or self.national or self.years or self.relative)
+        return not (self.places or self.aliases or self.national or self.years or self.relative or self.documents)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,12 @@ class Lexicon:
 class Analyzer:
     """Reads questions against one corpus: its index's vocabulary, its documents' scope names and dates."""
 
-    def __init__(self, tokenizer: Tokenizer, lexicon: Lexicon, index, doc_aliases: dict[str, tuple[str, ...]]):
+    def __init__(self, tokenizer: Tokenizer, lexicon: Lexicon, index, doc_aliases: dict[str, tuple[str, ...]],
+                 titles: dict[str, tuple[str, ...]] | None = None):
         self.tokenizer = tokenizer
+        # each document's titles as matched: folded, without the country's name laws carry in front
+        self._titles = {d: tuple(fold(t).replace("中华人民共和国", "") for t in names if t)
+                        for d, names in (titles or {}).items()}
         self.lexicon = lexicon
         self.index = index
         self.sounds = SoundIndex(t for t in index.terms if len(t) > 1 and not NUMERAL_RE.search(t))
@@ -125,6 +131,10 @@ class Analyzer:
             tokens.extend(f for f in (*term.forms[1:], *term.sounds, *term.synonyms) if self.index.known(f))
             if not term.known:
                 tokens.extend(p for p in term.parts if self.index.known(p))
+        # a figure the question states is a condition to match ("满5年不满10年"): the passage must say it too
+        for m in FIGURE_TERM_RE.finditer(normalize(text)):
+            fig = m.group()
+            terms.append(Term(fig, self.index.weight_unseen * W.figure_share, False, tuple(dict.fromkeys((fig, arabic(fig))))))
         nouns = [t for t in terms if t.weight > 0 and t.noun]
         pairs = [(a, b) for a, b in zip(nouns, nouns[1:], strict=False) if a.word + b.word in text]
         phrases = tuple(a.word + b.word for a, b in pairs)
@@ -140,23 +150,39 @@ class Analyzer:
             wants_list=bool(cues.LIST_RE.search(asked)), units=tuple(units),
         )
 
+    def named_documents(self, text: str) -> tuple[frozenset[str], str]:
+        """Documents the question names, and the question without their names."""
+        found: set[str] = set()
+        for m in cues.DOC_REF_RE.finditer(text):
+            ref = fold(m.group(1)).replace("的", "")
+            for start in range(0, len(ref) - cues.DOC_REF_MIN + 1):
+                tail = ref[start:]
+                hits = {d for d, names in self._titles.items() if any(_in_order(tail, n) for n in names)}
+                if hits:
+                    if len(hits) <= 2:  # a name that fits every document names none
+                        found |= hits
+                        text = text.replace(m.group(0), " ")
+                    break
+        return frozenset(found), text
+
     def _scope(self, text: str) -> tuple[Scope, str]:
         """Places, document scope names, the whole country and years; the text with them taken out."""
-        aliases: list[tuple[str, str]] = []
+        documents, text = self.named_documents(text)
+        places = tuple(self.lexicon.gazetteer.find(text))
+        for place in places:
+            text = text.replace(place.text, " ")
+        aliases: list[tuple[str, str]] = []  # after the gazetteer: 黔东南州 is one place, not 黔东南 + 州
         if self._alias_re:
             for m in self._alias_re.finditer(text):
                 aliases.extend((a, d) for a, d in self._aliases if a == m.group())
             text = self._alias_re.sub(" ", text)
-        places = tuple(self.lexicon.gazetteer.find(text))
-        for place in places:
-            text = text.replace(place.text, " ")
         national = bool(cues.NATIONAL_RE.search(text))
         text = cues.NATIONAL_RE.sub(" ", text)
         years = tuple(dict.fromkeys(YEAR_RE.findall(normalize(text))))
         relative = tuple(dict.fromkeys((m.group(), cues.RELATIVE_YEARS[m.group()])
                                        for m in cues.RELATIVE_YEAR_RE.finditer(text)))
         text = cues.RELATIVE_YEAR_RE.sub(" ", text)
-        return Scope(places, tuple(aliases), national, years, relative), text
+        return Scope(places, tuple(aliases), national, years, relative, documents), text
 
     def _story_words(self, asked: str) -> set[str]:
         """Words of the personal story in front of the question that the question itself does not repeat."""
@@ -235,6 +261,12 @@ class Analyzer:
         general = general_idf(word)
         share = W.non_word_share if general is None else W.general_share(general)
         return index.weight_unseen * share
+
+
+def _in_order(short: str, title: str) -> bool:
+    """The characters of a short name stand in order in a title (提振消费方案 ~ 提振消费专项行动方案)."""
+    it = iter(title)
+    return all(ch in it for ch in short)
 
 
 def place_names(place: Place) -> frozenset[str]:

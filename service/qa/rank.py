@@ -112,6 +112,8 @@ class Ranker:
         scope = query.scope
         if scope.empty:
             return True
+        if scope.documents and clause.doc_id not in scope.documents:
+            return False
         doc_scope = self.scopes[clause.doc_id]
         near = self._section[clause.id] + self._text[clause.id]
         years = self.years_asked(query, clause.doc_id)

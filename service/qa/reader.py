@@ -16,7 +16,11 @@ MAX_ANSWER = 300
 
 # A figure: digits, or a Chinese numeral with its measure word (四级, 三类, 两倍); a lone 一
 # before a measure word is an article (一项制度, 一个主体), not a figure.
-NUMBER_RE = re.compile(r"\d|(?:[二三四五六七八九十两百千半]|一[十百千])[一二三四五六七八九十百千]*[级个项类种条倍成年月天日次]")
+NUMBER_RE = re.compile(
+    r"\d|百分之|(?:[二三四五六七八九十两百千半]|一[十百千万])[一二三四五六七八九十百千万亿]*"
+    r"[级个项类种条倍成年月天日次元万亿周岁人户家]")
+# An item of a list that a sentence ending in "：" introduces: （一） (1) 1. ①
+ITEM_START_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[①-⑳])")
 TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间|[一二三四五六七八九十半\d]+个?[年月日天]|起施行|之日起")
 PERMISSION_RE = re.compile(r"可以|能否|能不能|可不可以|允许|准许|能")
 NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")
@@ -131,8 +135,17 @@ def extract_fact(sentence: str, kind: str, cover, next_sentences: str = "", need
         return Fact(trim(text), sentence, cover(text))
     # who, measures, yesno, general: the sentence when short, else its best window
     text = sentence
+    if "：" in sentence or ":" in sentence:
+        # "有下列情形之一的：（一）…；（二）…": the items are the answer, all of them
+        items = [m.group() for m in SENTENCE_RE.finditer(next_sentences) if m.group().strip()]
+        for item in items:
+            if not ITEM_START_RE.match(item):
+                break
+            text += item
+        if text != sentence:
+            return Fact(trim(text), sentence, cover(text))
     if len(trim(text)) <= 12 and next_sentences:  # a clause heading: its measures follow
-        text = next_sentences
+        text = "".join(m.group() for m in list(SENTENCE_RE.finditer(next_sentences))[:2])
     if len(text) > 150:
         parts = pieces(text, split_lists=False)
         i, j, _ = best_window(parts, cover, False, max_parts=3)

@@ -35,7 +35,6 @@ class Vocabulary:
     userdict: Path
     stopwords: frozenset[str]
     synonyms: dict[str, tuple[str, ...]]  # each word of an equivalence group -> the others
-    scope_aliases: dict[str, tuple[str, ...]]  # document id -> the names it uses for its own scope
 
     @classmethod
     def load(cls, corpus_dir: Path) -> Vocabulary:
@@ -49,9 +48,7 @@ class Vocabulary:
             words = [normalize(w) for w in group]
             for w in words:
                 synonyms[w] = tuple(dict.fromkeys((*synonyms.get(w, ()), *(o for o in words if o != w))))
-        catalog = tomllib.loads((corpus_dir / "documents.toml").read_text(encoding="utf-8"))
-        scope = {d["id"]: tuple(d.get("scope", ())) for d in catalog.get("document", []) if "id" in d}
-        return cls(corpus_dir / "userdict.txt", stop, synonyms, scope)
+        return cls(corpus_dir / "userdict.txt", stop, synonyms)
 
 
 class Tokenizer:

@@ -33,6 +33,7 @@ class Weights:
     non_word_share: float = 0.5  # in neither the corpus nor jieba's dictionary: a typo, a new term, or debris
     predicate_share: float = 0.6  # a verb or an adjective (新建, 办理, 咋治) says less of the subject than a noun
     compound_share: float = 0.25  # two neighbouring subject words as one term the corpus does not use (量子计算机)
+    figure_share: float = 0.5  # a figure the question states as a condition (满5年, 16—24岁)
     story_share: float = 0.1  # a word of the personal story in front that the corpus never uses
 
     # ---- candidate ranking ----------------------------------------------------------------------
