@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Fit the answerability model on the 'fit' part of the shared question sets; report every part.
 
-For each question it takes the engine's best reading (never refusing), labels it 1 when that reading's
-answer holds every expected fact of an answerable question and 0 otherwise (a wrong answer or an
-unanswerable question), fits a logistic regression (scikit-learn) on the readings' features, and
-picks the lowest threshold at which at most 5% of the fit part's questions get a wrong answer. Coefficients,
+For each question it takes the engine's best reading (never refusing) and fits a logistic regression
+(scikit-learn) on the readings' features to tell readings that cite the right evidence (the gold
+passage first) from the rest (wrong passages, unanswerable questions). The threshold is then the
+lowest at which at most 5% of the fit part's questions get a wrong answer: an answer to a question
+the documents cannot answer, or one that misses an expected fact. Coefficients,
 threshold, the sets and the date go to service/data/answerability.json.
 
   .venv/bin/python scripts/fit_answerability.py              # fit, write, report
@@ -83,9 +84,14 @@ def collect(engine: QAEngine, items: list[dict], run_eval) -> list[dict]:
         if item.get("cite") is not None:
             # the reading's own answer; an outline is read from headings, not from a reading
             shown = answer if answer.kind == "outline" else forced
-            label = int(shown is not None and run_eval.score_one(item, shown.to_json()).get("answer_ok", False))
+            forced_score = run_eval.score_one(item, shown.to_json()) if shown is not None else {}
+            label = int(bool(forced_score.get("cite1")))
+            right = int(bool(forced_score.get("answer_ok")))
+        else:
+            right = 0
         rows.append({"id": item["id"], "part": run_eval.part_of(item), "followup": len(turns) > 1,
-                     "features": pick.reading.vector() if pick else None, "label": label, "scored": scored})
+                     "features": pick.reading.vector() if pick else None, "label": label, "right": right,
+                     "scored": scored})
     return rows
 
 
@@ -147,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         clf = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
         probs = clf.predict_proba(x)[:, 1].tolist()
         total = sum(1 for rows in rows_by_set.values() for r in rows if r["part"] == "fit")
-        threshold = choose_threshold(probs, y, total)
+        threshold = choose_threshold(probs, [r["right"] for r in fit], total)
         data = {
             "features": list(FEATURES), "coef": [round(c, 6) for c in clf.coef_[0].tolist()],
             "intercept": round(float(clf.intercept_[0]), 6), "threshold": round(threshold, 6),

@@ -40,12 +40,12 @@ FRAME_WORDS = (
 FRAME_RE = re.compile("|".join(FRAME_WORDS))
 
 # Single-character words of everyday asking that carry no subject (谁来搞, 给不给, 咋弄): dropped as terms.
-LIGHT_WORDS = frozenset("搞弄整干做办来去给让说讲问想要能会好咋啥呗嘛咱俺您你我他她它些点个多老")
+LIGHT_WORDS = frozenset("搞弄整干做办来去给让说讲问想要能会好咋啥呗嘛咱俺您你我他她它些点个多老里")
 
 # Answer kinds, first match wins; read from the question as asked.
 KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("definition", re.compile(
-        r"什么是|是什么意思|指的是什么|指什么|什么意思|啥意思|含义|定义|是指什么|是个啥|是啥东西|是什么东西"
+        r"所说的[“\"]|说的[“\"]|所称的?[“\"]|[“\"][^”\"]{1,12}[”\"](?:是指|指的是|指什么|是什么意思)|什么是|是什么意思|指的是什么|指什么|什么意思|啥意思|含义|定义|是指什么|是个啥|是啥东西|是什么东西"
         r"|是干嘛的|是干啥的|干什么的")),
     ("who", re.compile(
         r"谁|哪个部门|哪些部门|什么部门|哪个单位|哪些单位|哪家|由哪|牵头|负责部门|什么机构|哪个机构|哪级")),
@@ -53,7 +53,7 @@ KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"多久|什么时候|啥时候|何时|哪一年|哪年|哪天|几年一次|期限|频率|每隔|多长时间|截止|时限|几月|几号|哪一天"
         r"|几点|几时|从哪天|起施行|开始施行")),
     ("quantity", re.compile(
-        r"多少|多大|多高|多长|比例|比重|百分之|增长率|目标[？?]?$|[几多]成|(?<!哪)几[个级项次种条家户人所万亿倍类天日]|几个亿")),
+        r"多少|多大|多高|多长|比例|比重|百分之|增长率|目标[？?]?$|[几多]成|(?<!哪)几[个级项次种条家户人所万亿倍类天日]|几个亿|几[十百千][万亿]?")),
     ("yesno", re.compile(
         r"是否|能否|能不能|可不可以|有没有|是不是|会不会|管不管|给不给|算不算|要不要|行不行|吗[？?]?$|没[？?]?$")),
     ("measures", re.compile(r"如何|怎么|怎样|咋|哪些|哪几|措施|举措|办法|有什么|什么|啥")),
@@ -79,6 +79,7 @@ MEASURE_UNITS: dict[str, re.Pattern[str]] = {
     "hours": re.compile(r"小时|[点时](?![击])"),
     "years": re.compile(r"年"),
     "months": re.compile(r"个?月"),
+    "duration": re.compile(r"个?(?:月|年|周|星期|小时|工作日)|[天日](?![内以])"),
 }
 # A question naming a measure word after 多少/几 wants a count of that thing ("几家", "多少户").
 COUNTER_RE = re.compile(r"(?:多少|几)(?:个)?[十百千]?[万亿]?([家户人所项座条辆台套张只名支批处次])")
@@ -88,6 +89,7 @@ PERCENT_QUESTION_RE = re.compile(r"占[^，,。？?]{0,15}(?:多少|几)|百分�
 AREA_QUESTION_RE = re.compile(r"(?:多少|几)[万亿]?(?:亩|公顷|平方)|面积")
 DAYS_QUESTION_RE = re.compile(r"几天|多少天|几日|多少日|多少个工作日|几个工作日")
 HOURS_QUESTION_RE = re.compile(r"几点|几个小时|多少小时")
+DURATION_QUESTION_RE = re.compile(r"多长时间|多久|多长|时间是多少|期限是多少|期限多长|几年|多少年|几个月|多少个月")
 
 # Relative years, read against each document's own date ("去年" in a 2024 report is 2023).
 RELATIVE_YEARS: dict[str, int] = {
@@ -129,7 +131,8 @@ def answer_kind(question: str) -> str:
 def asked_measure(question: str) -> str | None:
     """The measure a figure question names ('money', 'percent', 'area', 'days', 'hours'), or a counter word."""
     for name, pattern in (("money", MONEY_QUESTION_RE), ("percent", PERCENT_QUESTION_RE),
-                          ("area", AREA_QUESTION_RE), ("days", DAYS_QUESTION_RE), ("hours", HOURS_QUESTION_RE)):
+                          ("area", AREA_QUESTION_RE), ("days", DAYS_QUESTION_RE), ("hours", HOURS_QUESTION_RE),
+                          ("duration", DURATION_QUESTION_RE)):
         if pattern.search(question):
             return name
     m = COUNTER_RE.search(question)

@@ -133,11 +133,13 @@ class QAEngine:
         cands = self.ranker.candidates(query, prefer_docs=prefer)
         if not cands:
             return None, []
-        return self.pick(query, cands[:3]), cands
+        # a typed question reads further down: the type check tells the passage that states it
+        return self.pick(query, cands[: 3 if query.kind not in FACT_KINDS + ("definition",) else 6]), cands
 
     def pick(self, query: Query, cands: list[Candidate]) -> Pick:
         """The best (passage, fact) pair among the top passages."""
         best: tuple[float, Pick] | None = None
+        chars = set(query.text) - set(" ，,。？?！!、的了是")
         need = (lambda t: compose.states_measure(t, query.measure)) if query.measure else None
         for rank, cand in enumerate(cands):
             around = self.ranker.around(cand.clause)
@@ -162,13 +164,13 @@ class QAEngine:
                 else:
                     fact = compose.extract_fact(sentence, query.kind, cover, following, need=need)
                 s_cov = cover(fact.text)
-                value = 0.45 * cand.score + 0.55 * s_cov - 0.01 * rank
+                value = 0.45 * cand.score + 0.55 * s_cov - 0.01 * rank + W.characters * _char_share(chars, fact.text)
                 typed = self.type_ok(query, fact.text, cand.clause)
                 value += 0.3 * typed if query.kind in ("quantity", "time", "who", "definition") else 0.0
-                if query.target and is_target(cand.clause, fact.text):
-                    value += 0.03
-                if not query.target and cand.clause.kind not in PLAN_KINDS and is_target(cand.clause, fact.text):
-                    value -= 0.05  # a report's plan answers a target question, its review the others
+                if query.kind == "quantity" and cand.clause.kind not in PLAN_KINDS:
+                    # a report's plan answers a target question, its review the others
+                    planned = is_target(cand.clause, fact.text)
+                    value += 0.03 if query.target and planned else -0.05 if planned and not query.target else 0.0
                 if best is None or value > best[0] + 1e-9:
                     reading = Reading(coverage=cand.coverage, sentence_coverage=s_cov, missing=cand.missing,
                                       type_ok=typed, open_kind=float(query.kind not in FACT_KINDS))
@@ -185,10 +187,13 @@ class QAEngine:
             if query.target and not query.achieved and not is_target(clause, fact):
                 return 0.0  # a target asked, an achieved figure found
             asked = set(_figures(query.asked))
-            for piece in compose.pieces(fact, split_lists=False):
+            parts = compose.pieces(fact, split_lists=False)
+            covers = [self.ranker.coverage(query, fold(p).lower())[0] for p in parts]
+            best = max(covers, default=0.0)
+            for piece, cov in zip(parts, covers, strict=True):
                 # the figure stands with its subject, and is not one the question itself gives
                 if compose.states_measure(piece, query.measure) and set(_figures(piece)) - asked \
-                        and self.ranker.coverage(query, fold(piece).lower())[0] >= 0.5:
+                        and cov > 0 and cov >= 0.5 * best:
                     return 1.0
             return 0.0
         if query.kind == "time":
@@ -329,6 +334,11 @@ class QAEngine:
 
 def _figures(text: str) -> list[str]:
     return re.findall(r"\d+(?:\.\d+)?", arabic(normalize(text)))
+
+
+def _char_share(chars: set[str], text: str) -> float:
+    """Share of the question's characters in a text: a tie-break between sentences equally covered."""
+    return len(chars & set(text)) / len(chars) if chars else 0.0
 
 
 def _years(text: str) -> list[str]:

@@ -46,6 +46,8 @@ class Weights:
     news_penalty: float = 0.1  # policy text outranks a news story saying the same
     previous_doc_bonus: float = 0.05  # a follow-up prefers the previous turn's document
 
+    characters: float = 0.03  # share of the question's characters in a sentence: 用来 ~ 用于, 分成 ~ 分为
+
     # ---- answering ------------------------------------------------------------------------------
     conflict_ratio: float = 0.9  # a second document's figure is shown when its passage ranks this close
     related_coverage: float = 0.3  # a refusal lists passages at least this close as related
