@@ -139,7 +139,7 @@ class Analyzer:
         pairs = [(a, b) for a, b in zip(nouns, nouns[1:], strict=False) if a.word + b.word in text]
         phrases = tuple(a.word + b.word for a, b in pairs)
         # a compound of two subject words is evidence of its own: 量子计算机 is not 量子 and 计算机 apart
-        terms += [Term(a.word + b.word, self._compound_weight(a.word + b.word), self.index.known(a.word + b.word),
+        terms += [Term(a.word + b.word, self._compound_weight(a, b), self.index.known(a.word + b.word),
                        tuple(dict.fromkeys(x + y for x in a.forms for y in b.forms)))
                   for a, b in pairs]
         return Query(
@@ -235,9 +235,13 @@ class Analyzer:
         return Term(word, weight, known, tuple(dict.fromkeys(forms)), parts, sounds, synonyms, abbrev, bigrams,
                     noun, tag)
 
-    def _compound_weight(self, compound: str) -> float:
+    def _compound_weight(self, a: Term, b: Term) -> float:
+        compound = a.word + b.word
         if self.index.known(compound):
             return self.index.weight(compound)
+        if a.known != b.known:
+            # a corpus word joined to one the corpus never uses names something else (量子 + 计算机)
+            return self.index.weight_unseen
         return self.index.weight_unseen * W.compound_share
 
     def _sound_alikes(self, word: str) -> tuple[str, ...]:
