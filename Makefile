@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-test lint ingest-report clean screenshot build-index bench
+.PHONY: run test install install-test lint ingest-report clean screenshot build-index bench eval fit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ ingest-report: install
 
 build-index: install
 	$(BIN)/policy-qa build-index
+
+# ../shared/eval/run_eval.py over dev, dev-colloquial and dev-docs against real servers, one table
+eval: install
+	$(BIN)/python scripts/evaluate.py
+
+# refit the answerability model on the 'fit' part of the shared sets (service/data/answerability.json)
+fit: install
+	$(BIN)/pip install --quiet -e '.[fit]'
+	$(BIN)/python scripts/fit_answerability.py
 
 # the benchmark in docs/perf.md (needs wrk: apt-get install wrk; about 15 minutes on 2 cores)
 bench: install

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from service.qa.conversation import Turn  # noqa: E402
 from service.qa.engine import QAEngine  # noqa: E402
-from service.qa.rank import FEATURES, MODEL_PATH, Answerability, Reading  # noqa: E402
+from service.qa.rank import FEATURES, MODEL_PATH, Answerability  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 # (question set, extra corpus folders loaded beside the seeds)

@@ -2,7 +2,8 @@
 
 No line copies a question of a shared development set. An answered line checks the answer's facts
 and that they stand in the clause cited first (the answer is read from it, not from elsewhere);
-"not" lists what the answer must never say; "why" says what the line pins."""
+"not" lists what the answer must never say; "why" says what the line pins; "xfail" names a known
+miss (strict: the line fails loudly once it passes, so it can be promoted)."""
 from __future__ import annotations
 
 import json
@@ -16,7 +17,14 @@ LINES = (Path(__file__).parent / "data" / "golden.jsonl").read_text("utf-8").spl
 GOLDEN = [json.loads(line) for line in LINES if line.strip()]
 
 
-@pytest.mark.parametrize("case", GOLDEN, ids=[" -> ".join(c["turns"]) for c in GOLDEN])
+CASES = [
+    pytest.param(c, id=" -> ".join(c["turns"]),
+                 marks=[pytest.mark.xfail(strict=True, reason=c["xfail"])] if c.get("xfail") else [])
+    for c in GOLDEN
+]
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_golden(engine, case):
     conversation = None
     for question in case["turns"]:

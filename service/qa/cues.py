@@ -19,7 +19,8 @@ GREETING_RE = re.compile(
 QUESTION_WORDS = (
     "哪个文件", "哪份文件", "什么文件", "哪个政策", "哪项政策", "哪个方案", "哪份", "是干嘛的", "是干啥的", "干什么的",
     "什么时候", "多长时间", "是不是", "有没有", "能不能", "可不可以", "会不会", "管不管", "给不给", "算不算", "要不要",
-    "是多少", "有多少", "有哪些", "是什么", "为什么", "为啥", "干嘛", "干啥", "怎么办", "怎么样", "咋回事", "咋办", "咋样", "咋整",
+    "是多少", "有多少", "有哪些", "是什么", "为什么", "为啥", "干嘛", "干啥", "怎么办", "怎么样",
+    "咋回事", "咋办", "咋样", "咋整",
     "哪一年", "哪几个", "哪几类", "哪几种", "哪几项", "哪一个", "哪些", "哪个", "哪几", "哪一", "哪年", "哪天", "哪里",
     "多少", "多久", "多大", "多高", "多长", "几成", "什么", "如何", "怎么", "怎样", "是否", "能否", "何时",
     "啥", "咋", "谁", "哪", "吗", "呢", "吧",
@@ -85,7 +86,9 @@ MEASURE_UNITS: dict[str, re.Pattern[str]] = {
 COUNTER_RE = re.compile(r"(?:多少|几)(?:个)?[十百千]?[万亿]?([家户人所项座条辆台套张只名支批处次])")
 MONEY_QUESTION_RE = re.compile(
     r"多少钱|几块钱|(?:多少|几[十百千]?)(?:个)?[万亿]?元|(?:多少|几)个亿|(?:多少|几[十百千]?)[万亿](?=[？?，,。！!]|$)")
-PERCENT_QUESTION_RE = re.compile(r"占[^，,。？?]{0,15}(?:多少|几)|百分之几|百分之多少|多少个百分点|几个百分点|比例|比重|几成|占比|[率]是?多少|[率]达到?多少|[率]有?多少")
+PERCENT_QUESTION_RE = re.compile(
+    r"占[^，,。？?]{0,15}(?:多少|几)|百分之几|百分之多少|多少个百分点|几个百分点|比例|比重|几成|占比"
+    r"|率(?:是|达到|有)?多少")
 AREA_QUESTION_RE = re.compile(r"(?:多少|几)[万亿]?(?:亩|公顷|平方)|面积")
 DAYS_QUESTION_RE = re.compile(r"几天|多少天|几日|多少日|多少个工作日|几个工作日")
 HOURS_QUESTION_RE = re.compile(r"几点|几个小时|多少小时")
@@ -93,7 +96,8 @@ DURATION_QUESTION_RE = re.compile(r"多长时间|多久|多长|时间是多少|�
 
 # Relative years, read against each document's own date ("去年" in a 2024 report is 2023).
 RELATIVE_YEARS: dict[str, int] = {
-    "今年": 0, "本年": 0, "当年": 0, "去年": -1, "上年": -1, "上一年": -1, "前年": -2, "明年": 1, "下一年": 1, "后年": 2,
+    "今年": 0, "本年": 0, "当年": 0, "去年": -1, "上年": -1, "上一年": -1, "前年": -2,
+    "明年": 1, "下一年": 1, "后年": 2,
 }
 RELATIVE_YEAR_RE = re.compile("|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)))
 # The whole country as a scope: a national document, or a passage that says it.
@@ -169,5 +173,6 @@ PREDICATE_WORDS = frozenset({
 
 # A document named in a question ("农村土地承包法里", "那个耕地保护的意见"): a run ending in a kind of
 # document; the longest tail of it whose characters stand in order in a title names that document.
-DOC_REF_RE = re.compile(r"[《“]?([\u4e00-\u9fff]{2,30}?(?:法|条例|办法|细则|意见|方案|通知|规定|决定|报告|纲要|规划|意见书))[》”]?")
+DOC_REF_RE = re.compile(
+    r"[《“]?([\u4e00-\u9fff]{2,30}?(?:法|条例|办法|细则|意见|方案|通知|规定|决定|报告|纲要|规划|意见书))[》”]?")
 DOC_REF_MIN = 5  # characters, the kind word included: shorter tails (实施办法) name no document

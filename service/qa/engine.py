@@ -63,7 +63,7 @@ class QAEngine:
         self.index = load_or_build(index_dir, self.clauses, texts, self.tokenizer)
         self.lexicon = lexicon or Lexicon.load()
         aliases = {d.id: d.scope for d in self.report.documents if d.scope}
-        titles = {d.id: (d.title, getattr(d, "short_title", ""), *getattr(d, "aliases", ())) for d in self.report.documents}
+        titles = {d.id: (d.title, d.short_title, *d.aliases) for d in self.report.documents}
         self.analyzer = Analyzer(self.tokenizer, self.lexicon, self.index, aliases, titles)
         self.ranker = Ranker(self.clauses, self.documents, self.index,
                              doc_scopes(self.documents, self.lexicon.gazetteer, aliases, self.clauses))
@@ -251,6 +251,8 @@ class QAEngine:
             other = self.pick(query, [cand])
             if not self.model.answers(other.reading) or not other.reading.type_ok:
                 continue
+            if other.reading.sentence_coverage < pick.reading.sentence_coverage - 0.05:
+                continue  # not the same measure: the other figure is about something else
             if _years(other.fact.sentence) != _years(pick.fact.sentence):
                 continue  # different years are different facts, not a disagreement
             if _figures(other.fact.text) != _figures(pick.fact.text):
@@ -297,6 +299,10 @@ class QAEngine:
 
     # ---- rendering helpers --------------------------------------------------------------------
     def section_label(self, clause: Clause) -> str:
+        """Where a clause stands, as a citation names it; a news story is cited by its headline alone (its
+        "sections" are column lines the page broke, not headings anyone would cite)."""
+        if clause.kind == "news":
+            return "正文"
         return clause.section or "正文"
 
     def render(self, kind: str, clause: Clause, fact: str, question: str = "", note: str = "") -> str:

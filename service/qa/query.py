@@ -134,7 +134,8 @@ class Analyzer:
         # a figure the question states is a condition to match ("满5年不满10年"): the passage must say it too
         for m in FIGURE_TERM_RE.finditer(normalize(text)):
             fig = m.group()
-            terms.append(Term(fig, self.index.weight_unseen * W.figure_share, False, tuple(dict.fromkeys((fig, arabic(fig))))))
+            forms = tuple(dict.fromkeys((fig, arabic(fig))))
+            terms.append(Term(fig, self.index.weight_unseen * W.figure_share, False, forms))
         nouns = [t for t in terms if t.weight > 0 and t.noun]
         pairs = [(a, b) for a, b in zip(nouns, nouns[1:], strict=False) if a.word + b.word in text]
         phrases = tuple(a.word + b.word for a, b in pairs)
@@ -239,8 +240,10 @@ class Analyzer:
         compound = a.word + b.word
         if self.index.known(compound):
             return self.index.weight(compound)
-        if a.known != b.known:
-            # a corpus word joined to one the corpus never uses names something else (量子 + 计算机)
+        unknown = b if a.known else a
+        if a.known != b.known and not (unknown.sounds or unknown.synonyms) and general_idf(unknown.word) is not None:
+            # a corpus word joined to a real word the corpus never uses names something else (量子 + 计算机);
+            # a typo (保户) or a word it knows by another name is not that
             return self.index.weight_unseen
         return self.index.weight_unseen * W.compound_share
 

@@ -21,7 +21,9 @@ NUMBER_RE = re.compile(
     r"[级个项类种条倍成年月天日次元万亿周岁人户家]")
 # An item of a list that a sentence ending in "：" introduces: （一） (1) 1. ①
 ITEM_START_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[①-⑳])")
-TIME_RE = re.compile(r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间|[一二三四五六七八九十半\d]+个?[年月日天]|起施行|之日起")
+TIME_RE = re.compile(
+    r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间"
+    r"|[一二三四五六七八九十半\d]+个?[年月日天]|起施行|之日起")
 PERMISSION_RE = re.compile(r"可以|能否|能不能|可不可以|允许|准许|能")
 NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")
 ALLOW_RE = re.compile(r"可以|允许|准许|支持|鼓励|有权")
@@ -210,6 +212,6 @@ def states_measure(text: str, measure: str | None) -> bool:
         if unit is not None:
             if unit.match(after) or unit.match(after[1:]) or (measure == "percent" and "%" in fold(m.group())):
                 return True
-        elif re.match(rf"[万亿]?[多余]?[^\d，,。；;、的是和与及]{{0,6}}?{measure}", after + text[m.end() + 4 : m.end() + 10]):
+        elif re.match(rf"[万亿]?[多余]?[^\d，,。；;、的是和与及]{{0,6}}?{measure}", text[m.end() : m.end() + 10]):
             return True  # 41户, 1191万困难残疾人
     return False

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from service.qa.cues import answer_kind
-from service.qa.reader import responsible_body
 from service.qa.ingest import fold
+from service.qa.reader import responsible_body
 
 ROOT = Path(__file__).resolve().parents[2]
 
