@@ -92,7 +92,7 @@ class QAEngine:
         number = self.store.add_turn(conversation_id, turn)
         return Answer(
             result.answered, result.text, result.kind, result.citations, result.resolved_question,
-            conversation_id, number,
+            conversation_id, number, result.extra,
         )
 
     # ---- the pipeline ---------------------------------------------------------------------------
@@ -229,7 +229,8 @@ class QAEngine:
                 break
             if cand.coverage >= 0.5 and all(c.clause_id != cand.clause.id for c in citations):
                 citations.append(self.cite(cand, ""))
-        return Answer(True, text, query.kind, tuple(citations), resolved_question=query.asked)
+        return Answer(True, text, query.kind, tuple(citations), resolved_question=query.asked,
+                      extra={"facts": [p.fact.text for p in (pick, conflict) if p is not None]})
 
     def year_note(self, query: Query, clause: Clause) -> str:
         """'2023年（文件所说的“去年”）' when the question's year was read against the document's date."""
