@@ -26,6 +26,7 @@ from .templates import Templates
 from .tokenize import Tokenizer, Vocabulary, normalize
 from .weights import W
 
+YEAR_RE = re.compile(r"(?:19|20)\d{2}\s*年")
 OUTLINE_RE = re.compile(r"(包括|包含|分为|有)(哪些|哪几个|哪几项|哪几类|几个|几项|几类)(.{1,6}?)[？?]?$")
 # A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it announces follows.
 TITLE_SENTENCE = 16
@@ -118,13 +119,55 @@ class QAEngine:
         return query, prefer
 
     def respond(self, query: Query, prefer: frozenset[str] = frozenset()) -> Answer:
+        parts = self.split_years(query)
+        if parts:
+            return self.answer_parts(query, parts, prefer)
         outline = self.outline(query)
         if outline:
             return outline
         pick, cands = self.read(query, prefer)
         if pick is None or not self.model.answers(pick.reading):
             return self.refuse(query)
+        if query.kind in ("quantity", "time") and not pick.reading.type_ok:
+            return self.refuse(query)  # a figure or a date asked, none of the kind found
         return self.compose(query, pick, cands)
+
+    def split_years(self, query: Query) -> list[Query]:
+        """'2023年实际到位多少，2024年定的目标是多少？': one question per year, each with the shared subject."""
+        scope = query.scope
+        if len(scope.years) + len(scope.relative) < 2 or query.kind != "quantity":
+            return []
+        segs = cues.segments(query.asked)
+        dated = [s for s in segs if YEAR_RE.search(s) or cues.RELATIVE_YEAR_RE.search(s)]
+        if len(dated) < 2:
+            return []
+        shared = "".join(s for s in segs if s not in dated).strip("：:，, ")
+        if not shared:  # "农村自来水普及率去年达到多少了？今年要到多少？": the first part's subject
+            start, end = subject_span(self.analyzer.analyze(dated[0]))
+            shared = dated[0][start:end]
+        return [self.analyzer.analyze(seg if shared in seg else shared + seg) for seg in dated]
+
+    def answer_parts(self, query: Query, parts: list[Query], prefer: frozenset[str]) -> Answer:
+        """Each year's figure, side by side, each cited; a refusal when any part has none."""
+        answers = [self.respond(part, prefer) for part in parts]
+        if not all(a.answered and a.citations for a in answers):
+            return self.refuse(query)
+        items = "；".join(
+            f"{self.year_label(part, a.citations[0].doc_id)}：{a.extra['facts'][0]}"
+            f"（《{a.citations[0].document}》“{a.citations[0].section}”）"
+            for part, a in zip(parts, answers, strict=True)
+        )
+        text = compose.fit(self.templates, "parts", items, slot="items")
+        cites = tuple(dict.fromkeys(a.citations[0] for a in answers))
+        facts = [a.extra["facts"][0] for a in answers]
+        return Answer(True, text, query.kind, cites, resolved_question=query.asked, extra={"facts": facts})
+
+    def year_label(self, query: Query, doc_id: str) -> str:
+        """'2023年' for a year named, '2023年（去年）' for one read against the document's date."""
+        years = self.ranker.years_asked(query, doc_id) or ()
+        words = [w for w, _ in query.scope.relative]
+        return "、".join(f"{y}年（{w}）" if w else f"{y}年"
+                         for y, w in zip(years, [""] * len(query.scope.years) + words, strict=False))
 
     def read(self, query: Query, prefer: frozenset[str] = frozenset()) -> tuple[Pick | None, list[Candidate]]:
         """The best (passage, fact) reading of a question and the candidates it was chosen from."""
@@ -133,6 +176,13 @@ class QAEngine:
         cands = self.ranker.candidates(query, prefer_docs=prefer)
         if not cands:
             return None, []
+        if query.kind == "definition":
+            # the passage that defines the subject ("本法所称粮食，是指…") first, wherever BM25 put it
+            start, end = subject_span(query)
+            subject = fold(query.asked[start:end]).lower()
+            if subject:
+                defines = re.compile(re.escape(subject) + DEFINES)
+                cands = sorted(cands, key=lambda c: not defines.search(self.ranker.text_of(c.clause)))
         # a typed question reads further down: the type check tells the passage that states it
         return self.pick(query, cands[: 3 if query.kind not in FACT_KINDS + ("definition",) else 6]), cands
 

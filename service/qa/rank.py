@@ -56,6 +56,7 @@ class Ranker:
         self.index = index
         self.scopes = scopes
         # a passage is searched as printed and with its numerals in Arabic (三十年 meets 30年)
+        self._order = {c.id: k for k, c in enumerate(clauses)}  # ties go by reading order, ids are not positions
         self._text = {c.id: _with_arabic(fold(c.text).lower()) for c in clauses}
         self._section = {c.id: fold(c.section).lower() for c in clauses}
         self._title = {d.id: fold(d.title).lower() for d in documents.values()}
@@ -165,7 +166,7 @@ class Ranker:
             if clause.doc_id in prefer_docs:
                 value += W.previous_doc_bonus
             out.append(Candidate(clause, score, cov, mass=mass, missing=missing, phrase=phrase, score=value))
-        out.sort(key=lambda c: (-c.score, c.clause.id))
+        out.sort(key=lambda c: (-c.score, self._order[c.clause.id]))
         return out
 
 

@@ -15,6 +15,7 @@ REQUIRED: dict[str, set[str]] = {
     "general": FACT,
     "outline": {"document", "count", "items"},
     "conflict": {"items"},
+    "parts": {"items"},
     "refusal": set(),
     "help": set(),
 }
