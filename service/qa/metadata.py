@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import tomllib
@@ -148,10 +149,12 @@ class Entry:
     effective: str = ""
     line: int = 0  # where the entry starts in documents.toml, for messages
 
-    def folded_titles(self) -> list[str]:
+    @cached_property
+    def folded_titles(self) -> tuple[str, ...]:
+        """Title and aliases in matching form (no brackets or quotes, NFKC, no spaces)."""
         from .ingest import _fold_title
 
-        return [_fold_title(t) for t in (self.title, *self.aliases) if t]
+        return tuple(_fold_title(t) for t in (self.title, *self.aliases) if t)
 
 
 class CatalogError(ValueError):
