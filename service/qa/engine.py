@@ -92,8 +92,6 @@ class QAEngine:
         self.documents: dict[str, Document] = {d.id: d for d in self.report.documents}
         self.clauses: list[Clause] = self.report.clauses
         self.by_id: dict[str, Clause] = {c.id: c for c in self.clauses}
-        # ties go by document, then to the passage printed first (clause ids are stable names, not positions)
-        self._order = {c.id: (c.doc_id, k) for k, c in enumerate(self.clauses)}
         self.tokenizer = Tokenizer(Vocabulary.load(corpus_dir))
         self.templates = Templates.load(prompts_dir)
         self.refusal_text = self.templates.render("refusal")
@@ -257,7 +255,7 @@ class QAEngine:
             if clause.kind == "news":  # policy text outranks a news story saying the same
                 value -= 0.02
             out.append(Candidate(clause, score, cov, value))
-        out.sort(key=lambda c: (-c.score, self._order[c.clause.id]))
+        out.sort(key=lambda c: (-c.score, c.clause.id))
         return out
 
     def answer(self, query: Query) -> Answer:
