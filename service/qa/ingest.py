@@ -502,7 +502,10 @@ def ingest(corpus_dir: Path, write_texts: bool = True) -> Report:
         if not meta.title:
             meta.title = path.stem
         doc_id = entry.id if entry else doc_id_for(path.name, meta.title)
-        found.append(_Found(doc_id, path.name, source, entry, parsed, meta, ex.text))
+        if not parsed.units:
+            problems.append(Problem(RAW_PREFIX + path.name, 1, f"no text found in {path.name} ({ex.fmt})"))
+            continue
+        found.append(_Found(doc_id, path.name, source, entry, parsed, meta, ex.text, ex.hints.get("url", "")))
 
     documents: list[Document] = []
     clauses: list[Clause] = []
@@ -562,6 +565,7 @@ class _Found:
     parsed: Parsed
     meta: Meta
     text: str
+    url: str = ""  # the address the source states for itself (an HTML page's canonical link)
 
 
 def _same_document(a: Meta, b: Meta) -> bool:
@@ -606,7 +610,8 @@ def _document(group: list[_Found], problems: list[Problem]) -> tuple[Document, l
     doc = Document(
         head.doc_id, meta.title, meta.issuer, meta.date, meta.kind or "policy", sources_,
         short_title=short_title(meta.title), wenhao=meta.wenhao, effective=meta.effective, status=meta.status,
-        url=entry.url if entry else "", scope=entry.scope if entry else (), aliases=entry.aliases if entry else (),
+        url=(entry.url if entry else "") or head.url, scope=entry.scope if entry else (),
+        aliases=entry.aliases if entry else (),
         files=tuple(f.file for f in group),
     )
     clauses = [_doc_clause(doc, unit, head) for unit in head.parsed.units]
