@@ -477,11 +477,13 @@ def ingest(corpus_dir: Path, write_texts: bool = True) -> Report:
     """Read every source of corpus/raw/ with corpus/documents.toml into documents and clauses."""
     catalog_path = corpus_dir / "documents.toml"
     problems: list[Problem] = []
+    entry_problems: list[tuple[int, str]] = []
     try:
-        catalog = load_catalog(catalog_path)
+        catalog = load_catalog(catalog_path, entry_problems)
     except CatalogError as exc:
         catalog = []
         problems.append(Problem("documents.toml", exc.line, str(exc)))
+    problems.extend(Problem("documents.toml", line, message) for line, message in entry_problems)
     bound = {e.file: e for e in catalog if e.file}
     by_title = [e for e in catalog if not e.file]
     paper = _Newspaper(by_title)
