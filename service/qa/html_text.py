@@ -25,6 +25,19 @@ HINT_KEYS = {"标题": "title", "发文机关": "issuer", "发文字号": "wenha
 NEGATIVE_RE = re.compile(r"nav|menu|footer|header|sidebar|side|comment|share|breadcrumb|banner|related|"
                          r"advert|login|search|toolbar|print|qrcode", re.I)
 MIN_PARAGRAPH = 10
+XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def _canonical_url(root) -> str:
+    """The page's own address when it states one (canonical link, og:url), http(s) only."""
+    for node in root.iter("link", "meta"):
+        rel = (node.get("rel") or "").lower()
+        prop = (node.get("property") or node.get("name") or "").lower()
+        value = node.get("href") if node.tag == "link" and rel == "canonical" else (
+            node.get("content") if prop in ("og:url", "url") else None)
+        if value and re.match(r"^https?://[^\s\"'<>]+$", value.strip()):
+            return value.strip()
+    return ""
 
 
 def html_text(markup: str, deadline: float | None = None) -> tuple[str, dict[str, str]]:
@@ -32,12 +45,14 @@ def html_text(markup: str, deadline: float | None = None) -> tuple[str, dict[str
     import lxml.html
     from lxml import etree
 
+    markup = XML_DECLARATION_RE.sub("", markup, count=1)  # lxml refuses a str that declares an encoding
     if not markup.strip():
         return "", {}
     try:
         root = lxml.html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
         return "", {}
+    url = _canonical_url(root)
     for node in root.iter(etree.Comment, etree.ProcessingInstruction):
         _remove(node)
     for node in list(root.iter(*DROP_TAGS)):
@@ -47,6 +62,8 @@ def html_text(markup: str, deadline: float | None = None) -> tuple[str, dict[str
                                           or re.search(r"display\s*:\s*none", node.get("style", ""))):
             _remove(node)
     hints, info = _metadata_tables(root)
+    if url:
+        hints["url"] = url
     if deadline is not None and time.monotonic() > deadline:
         return "", hints
     body = _best_candidate(root)

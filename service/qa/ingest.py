@@ -21,11 +21,13 @@ with the most complete structure is canonical, the others become alternate sourc
 """
 from __future__ import annotations
 
+import bisect
 import re
 import statistics
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from .extract import ExtractionError, extract, sources
@@ -235,7 +237,7 @@ def _match_title(lines: list[Line], i: int, catalog: list[Entry]) -> tuple[str, 
             break
         joined = _fold_title("".join(line.text for line in lines[i : i + k]))
         for meta in catalog:
-            if joined in meta.folded_titles():
+            if joined in meta.folded_titles:
                 return meta.id, k
     return None
 
@@ -475,11 +477,13 @@ def ingest(corpus_dir: Path, write_texts: bool = True) -> Report:
     """Read every source of corpus/raw/ with corpus/documents.toml into documents and clauses."""
     catalog_path = corpus_dir / "documents.toml"
     problems: list[Problem] = []
+    entry_problems: list[tuple[int, str]] = []
     try:
-        catalog = load_catalog(catalog_path)
+        catalog = load_catalog(catalog_path, entry_problems)
     except CatalogError as exc:
         catalog = []
         problems.append(Problem("documents.toml", exc.line, str(exc)))
+    problems.extend(Problem("documents.toml", line, message) for line, message in entry_problems)
     bound = {e.file: e for e in catalog if e.file}
     by_title = [e for e in catalog if not e.file]
     paper = _Newspaper(by_title)
@@ -500,7 +504,10 @@ def ingest(corpus_dir: Path, write_texts: bool = True) -> Report:
         if not meta.title:
             meta.title = path.stem
         doc_id = entry.id if entry else doc_id_for(path.name, meta.title)
-        found.append(_Found(doc_id, path.name, source, entry, parsed, meta, ex.text))
+        if not parsed.units:
+            problems.append(Problem(RAW_PREFIX + path.name, 1, f"no text found in {path.name} ({ex.fmt})"))
+            continue
+        found.append(_Found(doc_id, path.name, source, entry, parsed, meta, ex.text, ex.hints.get("url", "")))
 
     documents: list[Document] = []
     clauses: list[Clause] = []
@@ -560,6 +567,7 @@ class _Found:
     parsed: Parsed
     meta: Meta
     text: str
+    url: str = ""  # the address the source states for itself (an HTML page's canonical link)
 
 
 def _same_document(a: Meta, b: Meta) -> bool:
@@ -604,7 +612,8 @@ def _document(group: list[_Found], problems: list[Problem]) -> tuple[Document, l
     doc = Document(
         head.doc_id, meta.title, meta.issuer, meta.date, meta.kind or "policy", sources_,
         short_title=short_title(meta.title), wenhao=meta.wenhao, effective=meta.effective, status=meta.status,
-        url=entry.url if entry else "", scope=entry.scope if entry else (), aliases=entry.aliases if entry else (),
+        url=(entry.url if entry else "") or head.url, scope=entry.scope if entry else (),
+        aliases=entry.aliases if entry else (),
         files=tuple(f.file for f in group),
     )
     clauses = [_doc_clause(doc, unit, head) for unit in head.parsed.units]
@@ -671,38 +680,46 @@ def _paper_clause(doc: Document, unit: _PaperUnit, source: str, alts: list[Span]
 
 
 def _paper_key(unit: _PaperUnit) -> str:
-    numbering = load_numbering()
-    parts = []
-    for label in (unit.section, unit.number):
-        m = numbering.match(label) if label else None
-        key = number_key(*m) if m else ""
+    """Section and clause number (二、 + （三） -> h2i3) for a numbered clause, else a hash of the text."""
+    if unit.number.startswith("（"):
+        key = _label_key(unit.section) + _label_key(unit.number)
         if key:
-            parts.append(key)
-    if unit.number.startswith("（") and parts:
-        return "".join(parts)
+            return key
     return content_key(unit.section + unit.text)
+
+
+@lru_cache(maxsize=4096)
+def _label_key(label: str) -> str:
+    m = load_numbering().match(label) if label else None
+    return number_key(*m) if m else ""
 
 
 def _check_units(clauses: list[Clause], corpus_dir: Path, problems: list[Problem]) -> None:
     """Loud checks on what will be quoted: size, page furniture and signatures inside a unit."""
+    line_starts: dict[str, list[int]] = {}
     for c in clauses:
         if c.section in (HEAD_SECTION, SIGN_SECTION):
             continue  # the document's own notes: a date and an issuer are what they hold
-        where = c.source
-        line = c.line or _line_of(corpus_dir, c.span)
-        if len(c.text) > CHECKED_UNIT:
-            problems.append(Problem(where, line, f"unit {c.id} has {len(c.text)} characters (over {CHECKED_UNIT})"))
+        too_long = len(c.text) > CHECKED_UNIT
         found = furniture_or_signature(c.text)
+        if not (too_long or found):
+            continue
+        line = c.line or _line_of(corpus_dir, c.span, line_starts)
+        if too_long:
+            problems.append(Problem(c.source, line, f"unit {c.id} has {len(c.text)} characters (over {CHECKED_UNIT})"))
         if found:
-            problems.append(Problem(where, line, f"unit {c.id} holds page furniture or a signature ({found})"))
+            problems.append(Problem(c.source, line, f"unit {c.id} holds page furniture or a signature ({found})"))
 
 
-def _line_of(corpus_dir: Path, span: Span) -> int:
-    path = corpus_dir / "raw" / span.source.removeprefix(RAW_PREFIX)
-    try:
-        return path.read_text(encoding="utf-8")[: span.start].count("\n") + 1
-    except OSError:
-        return 0
+def _line_of(corpus_dir: Path, span: Span, cache: dict[str, list[int]]) -> int:
+    """1-based line of an offset in a raw text (line starts read once per file)."""
+    if span.source not in cache:
+        try:
+            text = (corpus_dir / "raw" / span.source.removeprefix(RAW_PREFIX)).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        cache[span.source] = [0] + [m.end() for m in re.finditer("\n", text)]
+    return bisect.bisect_right(cache[span.source], span.start)
 
 
 class _Newspaper:
@@ -771,7 +788,8 @@ class _Newspaper:
         for entry in self.catalog:
             drop = {alias for alias, names in self.generic.get(entry.id, ()) if not any(n in folded for n in names)}
             for alias in drop:
-                if any(_fold_title(line.text) == _fold_title(alias) for line in read_lines(raw)):
+                if _fold_title(alias) in folded and any(
+                        _fold_title(line.text) == _fold_title(alias) for line in read_lines(raw)):
                     problems.append(Problem(source, 1, f"title {alias!r} is a generic alias of {entry.id!r} and the "
                                             f"page does not name {entry.scope[0] if entry.scope else entry.title}: "
                                             "kept apart (a different document)", "note"))

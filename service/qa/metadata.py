@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import tomllib
@@ -148,10 +149,12 @@ class Entry:
     effective: str = ""
     line: int = 0  # where the entry starts in documents.toml, for messages
 
-    def folded_titles(self) -> list[str]:
+    @cached_property
+    def folded_titles(self) -> tuple[str, ...]:
+        """Title and aliases in matching form (no brackets or quotes, NFKC, no spaces)."""
         from .ingest import _fold_title
 
-        return [_fold_title(t) for t in (self.title, *self.aliases) if t]
+        return tuple(_fold_title(t) for t in (self.title, *self.aliases) if t)
 
 
 class CatalogError(ValueError):
@@ -162,29 +165,37 @@ class CatalogError(ValueError):
         self.line = line
 
 
-def load_catalog(path: Path) -> list[Entry]:
-    """Read documents.toml (missing: an empty catalog)."""
+def load_catalog(path: Path, problems: list[tuple[int, str]] | None = None) -> list[Entry]:
+    """Read documents.toml (missing: an empty catalog).
+
+    A file that is not TOML raises CatalogError; a bad entry is reported in `problems` as (line,
+    message) and the rest of the catalog still loads: one wrong field must not turn every document
+    into news. Unknown fields are reported and ignored; an entry with an invalid kind or url is skipped.
+    """
     if not path.is_file():
         return []
     raw = path.read_text(encoding="utf-8")
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(getattr(exc, "lineno", 0) or 0, str(exc)) from None
+        where = re.search(r"at line (\d+)", str(exc))  # tomllib names the line only in its message
+        raise CatalogError(int(where.group(1)) if where else 0, str(exc)) from None
+    problems = problems if problems is not None else []
     starts = [i for i, line in enumerate(raw.splitlines(), 1) if line.strip() == "[[document]]"]
     entries = []
     for k, d in enumerate(data.get("document", [])):
         line = starts[k] if k < len(starts) else 0
         unknown = set(d) - set(CATALOG_FIELDS)
         if unknown:
-            raise CatalogError(line, f"unknown field(s) {', '.join(sorted(unknown))}")
-        if not d.get("id") and not d.get("file"):
-            raise CatalogError(line, "an entry needs an id or a file")
-        if d.get("url") and not re.match(r"^https?://[^\s\"'<>]+$", d["url"]):
-            raise CatalogError(line, "url must be an http(s) address")
+            problems.append((line, f"unknown field(s) {', '.join(sorted(unknown))} (ignored)"))
         kind = d.get("kind", "")
-        if kind and kind not in KINDS:
-            raise CatalogError(line, f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        error = ("an entry needs an id or a file" if not d.get("id") and not d.get("file") else
+                 "url must be an http(s) address" if d.get("url") and not re.match(r"^https?://[^\s\"'<>]+$",
+                                                                                   str(d["url"])) else
+                 f"kind {kind!r} is not one of {', '.join(KINDS)}" if kind and kind not in KINDS else "")
+        if error:
+            problems.append((line, error + " (entry skipped)"))
+            continue
         entries.append(Entry(
             id=d.get("id") or doc_id_for(d["file"], d.get("title", "")), title=d.get("title", ""),
             aliases=tuple(d.get("aliases", ())), issuer=d.get("issuer", ""), date=str(d.get("date", "")),

@@ -366,7 +366,8 @@ def _org_date_line(text: str) -> bool:
     return (not before or bool(SIGNATURE_ORG_RE.match(before))) and (not after or bool(NOTE_LINE_RE.match(after)))
 
 
-def _head(body: list[SrcLine], numbering: Numbering, title_hint: str) -> tuple[list[SrcLine], list[SrcLine], list]:
+def _head(body: list[SrcLine], numbering: Numbering,
+          title_hint: str) -> tuple[list[SrcLine], list[SrcLine], list[SrcLine]]:
     """Split the lines before the body (title, 文号, adoption notes, viewer chrome) from the body."""
     k = 0
     for k, line in enumerate(body):
@@ -403,8 +404,7 @@ def _title_lines(head: list[SrcLine], title_hint: str) -> list[SrcLine]:
                 return head[i:j]
             if not hint and DOC_TYPE_RE.search(joined) and not any(ch in joined for ch in "。，：:；") \
                     and len(joined) >= 4 and not DATE_RE.search(joined[:12]):
-                # the longest run of title-shaped lines ending here
-                return head[i:j]
+                return head[i:j]  # the first run of unpunctuated lines that ends in a document type
     return []
 
 
@@ -453,9 +453,6 @@ def _units(paras: list[Para], numbering: Numbering) -> tuple[list[Unit], list[He
 
     def path() -> tuple[str, ...]:
         return tuple(h.label for h in stack)
-
-    def key_path() -> str:
-        return ".".join(h.key for h in stack if h.key)
 
     def open_unit(para: Para, number: str, key: str, rank: int, role: str) -> Unit:
         nonlocal current, lead_in

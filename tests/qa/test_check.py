@@ -145,5 +145,12 @@ def test_generic_alias_never_merges_another_places_report(tmp_path, capsys, monk
     '[[document]]\nid = "x"\ncolour = "red"\n',
 ])
 def test_invalid_catalog_is_an_error_with_its_line(tmp_path, capsys, monkeypatch, bad):
-    status, out = run_check(make_corpus(tmp_path, {"tiaoli.md": LAW}, bad), capsys, monkeypatch)
+    catalog = '[[document]]\nfile = "tiaoli.md"\ntitle = "某省测试条例（修订）"\n\n' + bad
+    status, out = run_check(make_corpus(tmp_path, {"tiaoli.md": LAW}, catalog), capsys, monkeypatch)
+    assert status == 1 and "documents.toml:5: error:" in out
+    assert "《某省测试条例（修订）》" in out  # the other entries still apply
+
+
+def test_a_catalog_that_is_not_toml(tmp_path, capsys, monkeypatch):
+    status, out = run_check(make_corpus(tmp_path, {"tiaoli.md": LAW}, "[[document]\nid = 1\n"), capsys, monkeypatch)
     assert status == 1 and "documents.toml:1: error:" in out

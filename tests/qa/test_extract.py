@@ -305,3 +305,20 @@ def test_gov_cn_pages_lose_buttons_and_keep_their_information_table_as_notes(tmp
         for clause in report.clauses:
             if clause.section != "文件信息":
                 assert "索 引 号" not in clause.text and "主题分类" not in clause.text
+
+
+def test_page_address_encoding_declaration_and_empty_pages(tmp_path):
+    from service.qa.html_text import html_text
+
+    page = ('<?xml version="1.0" encoding="utf-8"?><html><head><link rel="canonical" '
+            'href="https://www.gov.cn/zhengce/content/ceshi.htm"></head><body><div><h1>关于测试的通知</h1>'
+            '<p>一、各地要按照要求做好测试工作，确保测试工作有序推进。</p><p>二、有关部门要加强指导。</p></div></body></html>')
+    text, hints = html_text(page)
+    assert "各地要按照要求做好测试工作" in text and hints["url"] == "https://www.gov.cn/zhengce/content/ceshi.htm"
+    corpus = corpus_with(tmp_path / "a", "tongzhi.html", page)
+    corpus_with(tmp_path / "a", "empty.html", "<html><body><nav><a href='/'>首页</a></nav></body></html>")
+    report = ingest(corpus)
+    (doc,) = report.documents
+    assert doc.url == "https://www.gov.cn/zhengce/content/ceshi.htm" and doc.title == "关于测试的通知"
+    (problem,) = report.errors
+    assert problem.file == "corpus/raw/empty.html" and "no text found" in problem.message
