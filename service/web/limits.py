@@ -6,7 +6,7 @@ import json
 import logging
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter import HeaderNames, Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from slack_sdk.signature import SignatureVerifier
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +21,7 @@ QUESTION_ENDPOINTS = ("api.ask", "slack.slack_request", "slack.mattermost_comman
 EXEMPT_PATHS = ("/healthz", "/readyz")
 EXEMPT_PREFIXES = ("/assets/", "/static/")
 # A dead Redis must not make every request wait: fail fast, Flask-Limiter then falls back to memory.
+LIMITER_RETRY_AFTER = "X-Limiter-Retry-After"
 REDIS_OPTIONS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
 
 
@@ -61,9 +62,11 @@ def client_key() -> str:
 
 
 def _retry_after_only_on_429(response):
-    # Flask-Limiter sends Retry-After with every limited response; it means something only on a 429
-    if response.status_code != 429:
-        response.headers.pop("Retry-After", None)
+    # Flask-Limiter would send Retry-After with every limited response, and stretch the one a 503 of
+    # the store sets; it writes this private header instead, which becomes Retry-After on its 429s only.
+    retry_after = response.headers.pop(LIMITER_RETRY_AFTER, None)
+    if response.status_code == 429 and retry_after is not None:
+        response.headers["Retry-After"] = retry_after
     return response
 
 
@@ -86,6 +89,7 @@ def register(app: Flask) -> Limiter:
         in_memory_fallback_enabled=True,
         swallow_errors=True,  # a storage error lets the request through, never a 500
         headers_enabled=True,  # X-RateLimit-* and, on a 429, Retry-After
+        header_name_mapping={HeaderNames.RETRY_AFTER: LIMITER_RETRY_AFTER},
         key_prefix="policy-qa",
     )
 

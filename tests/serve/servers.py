@@ -13,6 +13,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
 
 from tests.store.conftest import ROOT, free_port, unavailable
@@ -251,3 +254,30 @@ def closed_by_server(sock: socket.socket, seconds: float) -> bytes | None:
     except ConnectionResetError:
         pass
     return data
+
+
+def paced_questions(port: int, source: str, per_minute: float, seconds: float, threads: int = 4) -> Counter:
+    """Questions to /api/ask from one loopback address at a steady rate on keep-alive connections: statuses."""
+    interval = threads * 60 / per_minute
+    body = ask_body()
+
+    def send(offset: float) -> Counter:
+        statuses: Counter = Counter()
+        conn = HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
+        started = time.monotonic()
+        n = 0
+        while (due := started + offset + n * interval) < started + seconds:
+            time.sleep(max(0.0, due - time.monotonic()))
+            conn.request("POST", "/api/ask", body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            payload = response.read()
+            if response.status == 429:
+                assert response.getheader("Retry-After", "").isdigit(), response.getheaders()
+                assert json.loads(payload)["error"]["code"] == "rate_limited"
+            statuses[response.status] += 1
+            n += 1
+        conn.close()
+        return statuses
+
+    with ThreadPoolExecutor(threads) as pool:
+        return sum(pool.map(send, [i * interval / threads for i in range(threads)]), Counter())
