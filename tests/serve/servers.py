@@ -106,10 +106,6 @@ class Gunicorn:
         while http(self.port, "GET", "/healthz")[0] != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
 
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
-
     def stop(self) -> str:
         stop(self.process)
         return self.log.read_text(errors="replace")
