@@ -8,7 +8,10 @@ import time
 
 import pytest
 
-from .servers import Gunicorn, HeldConnections, ask_body, closed_by_server, connect, probe_healthz, request_head
+from tests.slack.mock_slack import MockSlack
+from tests.slack.slack_helpers import BOT_TOKEN, FORM, JSON_CT, SECRET, command_body, event_body, signed_headers, unique
+
+from .servers import Gunicorn, HeldConnections, ask_body, closed_by_server, connect, http, probe_healthz, request_head
 
 KEEPALIVE = 2  # seconds for a request's headers (gunicorn.conf.py says 5; shorter here to keep the test short)
 BODY_READ_TIMEOUT = 3
@@ -83,3 +86,29 @@ def test_sigterm_finishes_the_request_in_flight_and_takes_no_new_one(tmp_path):
     gunicorn.process.wait(15)
     log = gunicorn.stop()
     assert "Traceback" not in log and "Worker graceful timeout" not in log, log
+
+
+def test_the_slack_bot_answers_from_gevent_workers(tmp_path):
+    # Bolt's listener and answer pools run on greenlets here: a late slash-command answer goes out
+    # through response_url after the ack, a mention through chat.postMessage.
+    slack = MockSlack()
+    server = Gunicorn(tmp_path, SLACK_SIGNING_SECRET=SECRET, SLACK_BOT_TOKEN=BOT_TOKEN,
+                      SLACK_API_BASE_URL=f"{slack.url}/api/", SLACK_ACK_BUDGET_MS=0)
+    try:
+        body = command_body("耕地保有量目标是多少？", f"{slack.url}/response")
+        status, _, ack = http(server.port, "POST", "/slack/commands", body.encode(),
+                              {"Content-Type": FORM, **signed_headers(body)})
+        assert status == 200 and json.loads(ack)["response_type"] == "ephemeral"
+        [answer] = slack.wait_for("/response", timeout=15)
+        assert "18.65亿亩" in json.dumps(answer["body"], ensure_ascii=False)
+        event = event_body({"type": "app_mention", "user": "U1", "text": "<@UBOT> 耕地保有量目标是多少？",
+                            "channel": unique("C"), "ts": "1700000000.000100"})
+        status, _, _ = http(server.port, "POST", "/slack/events", event.encode(),
+                            {"Content-Type": JSON_CT, **signed_headers(event)})
+        assert status == 200
+        [post] = slack.wait_for("/api/chat.postMessage", timeout=15)
+        assert "18.65亿亩" in json.dumps(post["body"], ensure_ascii=False)
+    finally:
+        log = server.stop()
+        slack.close()
+    assert "Traceback" not in log, log
