@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 from gunicorn.workers.ggevent import GeventWorker
 
@@ -48,7 +49,7 @@ def json_error(status: int) -> bytes:
     """A complete HTTP/1.1 response with the service's JSON error body, closing the connection."""
     code, message = GUNICORN_ERRORS.get(status, GUNICORN_ERRORS[500] if status >= 500 else GUNICORN_ERRORS[400])
     body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode()
-    head = (f"HTTP/1.1 {status} {code.replace('_', ' ').title()}\r\nConnection: close\r\n"
+    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode("latin-1") + body
 

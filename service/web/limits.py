@@ -20,12 +20,13 @@ QUESTION_ENDPOINTS = ("api.ask", "slack.slack_request", "slack.mattermost_comman
 # Probes must always be answered, and the page's own files cost nothing.
 EXEMPT_PATHS = ("/healthz", "/readyz")
 EXEMPT_PREFIXES = ("/assets/", "/static/")
+LIMITER_RETRY_AFTER = "X-Limiter-Retry-After"  # see _retry_after_only_on_429
 # A dead Redis must not make every request wait: fail fast, Flask-Limiter then falls back to memory.
-LIMITER_RETRY_AFTER = "X-Limiter-Retry-After"
 REDIS_OPTIONS = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
 
 
 def exempt() -> bool:
+    """Probes and static files: never limited (/readyz by path, whichever branch adds the route)."""
     return request.path in EXEMPT_PATHS or request.path.startswith(EXEMPT_PREFIXES)
 
 

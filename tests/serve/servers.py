@@ -188,7 +188,7 @@ http {{
         wait_for_port(self.https_port, self.process, tmp / "stderr.log", 20)
 
     def stop(self) -> str:
-        stop(self.process, signal.SIGQUIT)  # graceful shutdown
+        stop(self.process)  # SIGTERM: nginx's fast shutdown
         return self.log.read_text(errors="replace")
 
 
@@ -277,3 +277,26 @@ def paced_questions(port: int, source: str, per_minute: float, seconds: float, t
 
     with ThreadPoolExecutor(threads) as pool:
         return sum(pool.map(send, [i * interval / threads for i in range(threads)]), Counter())
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole response, by its Content-Length: nginx lingers on a connection whose body it refused."""
+    data = b""
+    while True:
+        head, separator, body = data.partition(b"\r\n\r\n")
+        if separator and len(body) >= int(re.search(rb"(?i)content-length: *(\d+)", head).group(1)):
+            return data
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+
+
+def raw_error_code(port: int, request_bytes: bytes, status: int, tls_ca: Path | None = None) -> str:
+    """Send bytes as they are; the error code of the JSON answer, once its status and type are checked."""
+    with connect(port, tls_ca=tls_ca) as sock:
+        sock.sendall(request_bytes)
+        reply = read_response(sock)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), head
+    assert b"Content-Type: application/json" in head
+    return json.loads(body)["error"]["code"]

@@ -11,7 +11,17 @@ import pytest
 from tests.slack.mock_slack import MockSlack
 from tests.slack.slack_helpers import BOT_TOKEN, FORM, JSON_CT, SECRET, command_body, event_body, signed_headers, unique
 
-from .servers import Gunicorn, HeldConnections, ask_body, closed_by_server, connect, http, probe_healthz, request_head
+from .servers import (
+    Gunicorn,
+    HeldConnections,
+    ask_body,
+    closed_by_server,
+    connect,
+    http,
+    probe_healthz,
+    raw_error_code,
+    request_head,
+)
 
 KEEPALIVE = 2  # seconds for a request's headers (gunicorn.conf.py says 5; shorter here to keep the test short)
 BODY_READ_TIMEOUT = 3
@@ -58,13 +68,7 @@ def test_idle_and_slow_clients_do_not_hold_up_health_probes(server):
     (b"GET /api/ask HTTP/9.9\r\nHost: x\r\n\r\n", 400, "bad_request"),
 ])
 def test_requests_gunicorn_refuses_itself_get_json(server, request_bytes, status, code):
-    with connect(server.port) as sock:
-        sock.sendall(request_bytes)
-        reply = closed_by_server(sock, 5)
-    head, _, body = reply.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 %d " % status), head
-    assert b"Content-Type: application/json" in head
-    assert json.loads(body)["error"]["code"] == code
+    assert raw_error_code(server.port, request_bytes, status) == code
 
 
 def test_sigterm_finishes_the_request_in_flight_and_takes_no_new_one(tmp_path):

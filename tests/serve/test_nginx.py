@@ -8,7 +8,7 @@ import pytest
 from service.store import Store
 from tests.store.conftest import free_port
 
-from .servers import Gunicorn, HeldConnections, Nginx, ask_body, closed_by_server, connect, http, probe_healthz
+from .servers import Gunicorn, HeldConnections, Nginx, ask_body, http, probe_healthz, raw_error_code
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +71,7 @@ def test_plain_http_is_sent_to_https(proxied):
 ])
 def test_requests_nginx_refuses_get_json(proxied, request_bytes, status, code):
     proxy, _ = proxied
-    with connect(proxy.https_port, **tls(proxy)) as sock:
-        sock.sendall(request_bytes)
-        reply = closed_by_server(sock, 10)
-    head, _, body = reply.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 %d " % status), head
-    assert b"Content-Type: application/json" in head
-    assert json.loads(body)["error"]["code"] == code
+    assert raw_error_code(proxy.https_port, request_bytes, status, **tls(proxy)) == code
 
 
 def test_the_apps_own_errors_pass_through_unchanged(proxied):
