@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis as redis_client
 
 from service import create_app
 from tests.conftest import CORPUS, PROMPTS
@@ -140,7 +141,7 @@ def test_counted_in_memory_each_worker_keeps_its_own_count(tmp_path):
     assert quiet == [200] * len(quiet)
 
 
-def test_with_redis_stopped_questions_are_still_answered(shared, redis):
+def test_with_redis_stopped_questions_are_still_answered_and_it_is_used_again_once_back(shared, redis):
     redis.stop()
     started = time.monotonic()
     replies = [http(shared.port, "POST", "/api/ask", ask_body(), source="127.0.0.7") for _ in range(20)]
@@ -149,3 +150,17 @@ def test_with_redis_stopped_questions_are_still_answered(shared, redis):
           f"{sorted({status for status, _, _ in replies})}")
     assert [status for status, _, _ in replies] == [200] * 20
     assert all(json.loads(body)["answered"] for _, _, body in replies)
+
+    # back on the same port: the workers find it again by themselves (Flask-Limiter retries with backoff)
+    redis.start()
+    client = redis_client.Redis.from_url(redis.url)
+    restarted = time.monotonic()
+    try:
+        while not any(True for _ in client.scan_iter("*policy-qa*")) and time.monotonic() - restarted < 30:
+            assert http(shared.port, "POST", "/api/ask", ask_body(), source="127.0.0.8")[0] == 200
+            time.sleep(0.5)
+        counted = any(True for _ in client.scan_iter("*policy-qa*"))
+    finally:
+        client.close()
+    print(f"Redis restarted: counted there again after {time.monotonic() - restarted:.1f}s")
+    assert counted
