@@ -94,17 +94,20 @@ class Gunicorn:
                "POLICY_QA_LOG_LEVEL": "WARNING"}
         env.update({f"POLICY_QA_{k}": str(v) for k, v in settings.items()})
         self.url = f"sqlite:///{tmp / 'store.sqlite3'}"
-        with open(self.log, "wb") as out:
+        with open(self.log, "wb") as out:  # gunicorn.conf.py logs every request there too
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
-                 "--bind", f"127.0.0.1:{self.port}", "--access-logfile", "-", *args],
+                 "--bind", f"127.0.0.1:{self.port}", *args],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
-        wait_for_port(self.port, self.process, self.log)
-        # the port opens before the workers have booted; one answered probe means one is serving
-        deadline = time.monotonic() + 30
-        while http(self.port, "GET", "/healthz")[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        try:
+            wait_for_port(self.port, self.process, self.log)
+            # the port opens before the workers have booted: a connection waits until one accepts it
+            status = http(self.port, "GET", "/healthz", timeout=60)[0]
+            assert status == 200, self.log.read_text(errors="replace")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> str:
         stop(self.process)
