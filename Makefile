@@ -17,8 +17,8 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
 run: install
-	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/gunicorn --preload --workers 2 \
-		--bind 127.0.0.1:$(PORT) --access-logfile - service.wsgi:app
+	PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/gunicorn --config gunicorn.conf.py \
+		--bind 127.0.0.1:$(PORT)
 
 test: install-test
 	$(BIN)/ruff check service tests

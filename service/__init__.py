@@ -38,4 +38,7 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     app.register_blueprint(chat.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(admin.bp)
+    from .web import limits
+
+    limits.register(app)  # after the routes: it wraps the question views
     return app

@@ -48,6 +48,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STORE_CLIENT_IP", 0, "1 stores the client IP address with each web turn; off by default"),
     Setting("ADMIN_TOKEN", "", "bearer token for /admin and /api/admin/; empty turns admin off", plain_env=True),
     Setting("INDEX_DIR", "var/index", "BM25 index artifact folder, built when missing or stale; empty: memory only"),
+    Setting("RATE_LIMIT", "600 per minute", "questions per client on /api/ask and the bot routes (Flask-Limiter "
+            "notation); a client is its address, or the Slack/Mattermost user of a verified bot request"),
+    Setting("RATE_LIMIT_OTHER", "1200 per minute", "requests per client on every other route; /healthz, "
+            "/readyz and static files are never limited"),
+    Setting("REDIS_URL", "", "Redis for the rate-limit counters shared by all workers and hosts; empty: "
+            "counted in memory, per worker process", plain_env=True),
+    Setting("TRUSTED_PROXIES", 0, "how many proxies in front set X-Forwarded-For; the client address is "
+            "read that many hops back (0: the peer address)"),
+    Setting("BODY_READ_TIMEOUT", 10, "gunicorn drops a client whose request body pauses longer than this (seconds)"),
 )
 
 
