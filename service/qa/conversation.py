@@ -94,8 +94,13 @@ def resolve_followup(query: Query, previous: Turn, analyzer) -> str:
     start, end = subject_span(prev)
     subject = prev.asked[start:end]
     if pronoun and not marked:
+        # the pronoun stands for what the previous question asked about: all of it before its question
+        # word ("按时完成高标准农田建设任务的省份"), or its subject's run when that part names nothing
+        m = cues.QUESTION_WORDS_RE.search(prev.asked)
+        head = prev.asked[: m.start()].rstrip("的是有能要会得到个 ") if m else ""
+        about = head if head and subject_words(analyzer.analyze(head)) else subject
         places = "".join(dict.fromkeys([a for a, _ in prev.scope.aliases] + [p.text for p in prev.scope.places]))
-        return f"{_scope_text(query) or places}{subject}{core[pronoun.end():]}"
+        return f"{_scope_text(query) or places}{_without_scope(about, prev)}{core[pronoun.end():]}"
     rest = _without_scope(core, query).strip("的 ")
     if subject_words(query) and start < end:
         # a new subject in the previous question's place: its scope and what it asked stay

@@ -121,7 +121,7 @@ SEGMENT_RE = re.compile(r"[^，,。！!？?；;：:\s]+[，,。！!？?；;：:\
 SENTENCE_RE = re.compile(r"[^。！!？?]+[。！!？?]*")
 
 # Pronouns that point back to the previous turn's subject.
-PRONOUN_RE = re.compile(r"^(它们|它|他们|她们|这个|这项|这些|该项|该|这|那个|那项|那些|其)")
+PRONOUN_RE = re.compile(r"^(它们|它|他们|她们|这一项|这一条|这一点|这个|这项|这条|这些|该项|该|这|那个|那项|那些|其)")
 
 
 def answer_kind(question: str) -> str:
