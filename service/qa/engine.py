@@ -30,6 +30,7 @@ YEAR_RE = re.compile(r"(?:19|20)\d{2}\s*年")
 OUTLINE_RE = re.compile(r"(包括|包含|分为|有)(哪些|哪几个|哪几项|哪几类|几个|几项|几类)(.{1,6}?)[？?]?$")
 # A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it announces follows.
 TITLE_SENTENCE = 16
+NOT_FOUND = "现有政策文件中没有找到能回答这个问题的内容"
 FACT_KINDS = ("quantity", "time", "who")  # kinds whose answer is one fact of a type
 DEFINES = r"[”\"’]?[，,]?(?:是指|指的是|是|即|指|包括|，是)"  # what follows a term its definition defines
 
@@ -57,7 +58,8 @@ class QAEngine:
         self.by_id: dict[str, Clause] = {c.id: c for c in self.clauses}
         self.tokenizer = Tokenizer(Vocabulary.load(corpus_dir))
         self.templates = Templates.load(prompts_dir)
-        self.refusal_text = self.templates.render("refusal")
+        self.covered = "、".join(self._covered())
+        self.refusal_text = self.templates.render("refusal", reason=NOT_FOUND, covered=self.covered)
         self.help_text = self.templates.render("help")
         # the index artifact in index_dir is reused while it matches these texts and this tokenizer
         texts = [self._indexed_text(c) for c in self.clauses]
@@ -127,9 +129,9 @@ class QAEngine:
             return outline
         pick, cands = self.read(query, prefer)
         if pick is None or not self.model.answers(pick.reading):
-            return self.refuse(query)
+            return self.refuse(query, pick)
         if query.kind in ("quantity", "time") and not pick.reading.type_ok:
-            return self.refuse(query)  # a figure or a date asked, none of the kind found
+            return self.refuse(query, pick)  # a figure or a date asked, none of the kind found
         return self.compose(query, pick, cands)
 
     def split_years(self, query: Query) -> list[Query]:
@@ -342,11 +344,38 @@ class QAEngine:
             return Answer(True, text, "outline", cites, resolved_question=query.asked)
         return None
 
-    def refuse(self, query: Query) -> Answer:
-        """The refusal, with the nearest passages on the subject (whatever their place or year) as related."""
+    def refuse(self, query: Query, pick: Pick | None = None) -> Answer:
+        """The refusal, saying why when it can, with the nearest passages on the subject (whatever their
+        place or year) as related."""
         nearest = self.ranker.candidates(query, scoped=False) if query.has_subject else []
         related = tuple(self.cite(c, "") for c in nearest[:2] if c.coverage >= W.related_coverage)
-        return Answer(False, self.refusal_text, "refusal", related, resolved_question=query.asked)
+        reason = self.refusal_reason(query, pick, nearest)
+        text = compose.fit(self.templates, "refusal", self.covered, slot="covered", reason=reason)
+        return Answer(False, text, "refusal", related, resolved_question=query.asked)
+
+    def refusal_reason(self, query: Query, pick: Pick | None, nearest: list[Candidate]) -> str:
+        """Why the documents do not answer, as far as the evidence tells: an unnamed place or year, or a
+        passage on the subject that gives no figure or date of the kind asked."""
+        start, end = subject_span(query)
+        subject = query.asked[start:end]
+        if subject and nearest and nearest[0].coverage >= 0.8 and not self.ranker.in_scope(query, nearest[0].clause):
+            scope = query.scope
+            where = "、".join([p.text for p in scope.places] + [a for a, _ in scope.aliases]
+                             + (["全国"] if scope.national else []))
+            when = "、".join([f"{y}年" for y in scope.years] + [w for w, _ in scope.relative])
+            if where or when:
+                return f"现有文件没有提到{where}{when}的{subject}"
+        if subject and pick is not None and pick.reading.coverage >= 0.8 and not pick.reading.type_ok:
+            wanted = {"quantity": "数字", "time": "时间"}.get(query.kind)
+            if wanted:
+                return f"文件提到了{subject}，但没有给出具体{wanted}"
+        return NOT_FOUND
+
+    def _covered(self) -> list[str]:
+        """The documents a refusal offers instead: four of them, never a news story."""
+        names = [d.short_title or d.title for d in sorted(self.documents.values(), key=lambda d: d.id)
+                 if d.kind != "news"]
+        return [f"《{n}》" for n in dict.fromkeys(names)][:4]
 
     # ---- rendering helpers --------------------------------------------------------------------
     def section_label(self, clause: Clause) -> str:

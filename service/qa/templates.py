@@ -16,7 +16,7 @@ REQUIRED: dict[str, set[str]] = {
     "outline": {"document", "count", "items"},
     "conflict": {"items"},
     "parts": {"items"},
-    "refusal": set(),
+    "refusal": {"reason", "covered"},
     "help": set(),
 }
 

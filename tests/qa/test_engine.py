@@ -96,12 +96,12 @@ def test_general_and_help(engine):
 )
 def test_refusals(engine, question):
     a = ask(engine, question)
-    assert not a.answered and a.kind == "refusal" and a.text == engine.refusal_text
+    assert not a.answered and a.kind == "refusal" and a.text.startswith("抱歉，")
 
 
 def test_refusal_may_offer_related_passages_only_as_related(engine):
     a = ask(engine, "日本的耕地保有量是多少？")
-    assert a.text == engine.refusal_text  # no clause text presented as the answer
+    assert a.text.startswith("抱歉，现有文件没有提到日本")  # no clause text presented as the answer
 
 
 def test_a_target_and_an_achieved_figure_are_not_a_conflict(engine):
