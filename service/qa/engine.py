@@ -276,6 +276,11 @@ class QAEngine:
             )
             text = compose.fit(self.templates, "conflict", items, slot="items")
             citations.append(self.cite(conflict.cand, conflict.fact.sentence))
+        repealed = [self.documents[c.doc_id] for c in citations if self.documents[c.doc_id].repealed]
+        if repealed:  # a repealed document still says what it said; the answer must not pass it off as in force
+            names = "、".join(dict.fromkeys(f"《{d.short_title or d.title}》" for d in repealed))
+            note = f"（注意：{names}已{repealed[0].status}）"
+            text = compose.shorten(text, compose.MAX_ANSWER - len(note)) + note
         for cand in cands:
             if len(citations) >= 3:
                 break

@@ -23,7 +23,7 @@ NUMBER_RE = re.compile(
 ITEM_START_RE = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[①-⑳])")
 TIME_RE = re.compile(
     r"每\s*\d*\s*[年月季]|\d{4}\s*年|\d+\s*月|年度|[一二三四五六七八九十\d]+年内|之前|以前|期间"
-    r"|[一二三四五六七八九十半\d]+个?[年月日天]|起施行|之日起")
+    r"|[一二三四五六七八九十半\d]+个?(?:小时|工作日|[年月日天周])|起施行|之日起")
 PERMISSION_RE = re.compile(r"可以|能否|能不能|可不可以|允许|准许|能")
 NEGATION_RE = re.compile(r"禁止|不得|严禁|不作为|不允许|不能|不予|不准")
 ALLOW_RE = re.compile(r"可以|允许|准许|支持|鼓励|有权")
@@ -195,11 +195,16 @@ def verdict(question: str, fact: str) -> str:
 def fit(templates: Templates, kind: str, fact: str, slot: str = "fact", **values: str) -> str:
     """Render a template, shortening its long slot at a piece boundary to keep within MAX_ANSWER."""
     budget = MAX_ANSWER - templates.overhead(kind, slot, **values)
-    if len(fact) > budget:
-        cut = fact[: max(budget - 2, 0)]
-        stop = max(cut.rfind(p) for p in "，；、")
-        fact = (cut[:stop] if stop > budget // 2 else cut) + "……"
-    return templates.render(kind, **{slot: fact}, **values)
+    return templates.render(kind, **{slot: shorten(fact, budget)}, **values)
+
+
+def shorten(text: str, budget: int) -> str:
+    """The text within `budget` characters, cut at a piece boundary and marked "……" when it must be cut."""
+    if len(text) <= budget:
+        return text
+    cut = text[: max(budget - 2, 0)]
+    stop = max(cut.rfind(p) for p in "，；、")
+    return (cut[:stop] if stop > budget // 2 else cut) + "……"
 
 
 def states_measure(text: str, measure: str | None) -> bool:

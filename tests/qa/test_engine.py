@@ -148,3 +148,19 @@ def test_answers_state_only_cited_text(engine):
     a = ask(engine, "耕地保有量目标是多少？")
     fact = re.search(r"，(.+)。$", a.text).group(1)
     assert fold(fact) in fold(a.citations[0].text)
+
+
+def test_an_answer_from_a_repealed_document_says_so(engine, tmp_path):
+    import shutil
+
+    from service.qa.engine import QAEngine
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    (corpus / "raw" / "old-rules.md").write_text(
+        "# 城市路灯维护办法\n\n（本办法已于2020年1月1日废止）\n\n"
+        "第一条 城市路灯由市政管理部门负责维护。\n\n第二条 路灯故障应当在48小时内修复。\n", encoding="utf-8")
+    repealed = QAEngine(corpus, ROOT / "prompts", lexicon=engine.lexicon)
+    a = repealed.ask("城市路灯故障多长时间内要修复？")
+    assert a.answered and "48小时" in a.text
+    assert a.text.endswith("已废止）") and len(a.text) <= 300
