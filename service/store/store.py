@@ -1,15 +1,17 @@
 """Store: durable conversations, feedback, the unanswered queue and Slack event ids over SQLAlchemy Core."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import hmac
 import logging
 import os
 import re
+import secrets
 import threading
 import unicodedata
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..qa.conversation import Turn
-from .schema import conversations, feedback, seen_events, turns
+from .schema import conversations, feedback, seen_events, server_secrets, turns
+
+log = logging.getLogger(__name__)
 
 # Set per request by the web adapter only when STORE_CLIENT_IP is on; the engine's
 # add_turn(cid, turn) call has no room for it, and other channels have no address.
@@ -29,6 +33,11 @@ NOT_WORD_RE = re.compile(r"[\W_]+", re.UNICODE)
 EVENT_ID_DAYS = 2
 EVENT_ID_CHARS = 255  # the column's width; longer keys are stored as their hash
 WRITE_ATTEMPTS = 5
+READY_PROBE = "probe:readyz"  # the row /readyz rewrites to prove the store takes writes
+ID_NONCE_BYTES = 12
+ID_MAC_CHARS = 24
+HEX_RE = re.compile(r"[0-9a-f]+")
+MIGRATING = threading.Lock()  # alembic keeps its context in module globals: one migration at a time per process
 
 
 class UnknownConversation(LookupError):
@@ -55,42 +64,119 @@ def database_url(url: str, sqlite_path: str) -> str:
     return url
 
 
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, None when it does not exist: a replaced file has a new identity."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def wal_path(path: Path) -> Path:
+    return Path(f"{path}-wal")
+
+
+@contextmanager
+def directory_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process on this host, on the folder itself (no lock file)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class Store:
-    """Conversations, feedback and Slack event ids in one SQL database: SQLite or PostgreSQL, same code."""
+class StoreUnavailable(RuntimeError):
+    """The store cannot vouch for a write (its file changed under it): the caller must not acknowledge it."""
 
-    def __init__(self, url: str, busy_timeout_ms: int = 5000):
+
+class Store:
+    """Conversations, feedback and Slack event ids in one SQL database: SQLite or PostgreSQL, same code.
+
+    Every use first checks that the SQLite file is still the one the connections hold (device and inode):
+    a file deleted or replaced is reopened (a deleted one recreated empty and migrated, loudly), and a
+    write is acknowledged only if the file was not swapped while it ran. After a database error the
+    pooled connections are dropped, so a fault that was fixed (permissions, disk space, a restarted
+    PostgreSQL) heals on the next request without a restart.
+    """
+
+    def __init__(self, url: str, busy_timeout_ms: int = 5000, secret: str = ""):
         self.url = url
         self.busy_timeout_ms = busy_timeout_ms
         self._engine: sa.Engine | None = None
         self._pid = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._migrated = False
+        self._configured_secret = secret
+        self._secret: bytes | None = None
+        database = sa.make_url(url).database if url.startswith("sqlite") else None
+        self.sqlite_path = Path(database) if database and database != ":memory:" else None
+        self._identity: tuple[int, int] | None = None  # of the SQLite file the engine's connections opened
+        self._wal_identity: tuple[int, int] | None = None
 
     # ---- connections ----------------------------------------------------------------------
     @property
     def engine(self) -> sa.Engine:
-        """The engine of this process; a worker forked by gunicorn --preload builds its own."""
+        """The engine of this process, on the SQLite file now at the path (reopened if it was swapped)."""
         pid = os.getpid()
-        if self._engine is None or self._pid != pid:
+        if self._engine is None or self._pid != pid or self._swapped():
             with self._lock:
                 if self._engine is not None and self._pid != pid:
                     # the parent's pooled sockets: forget them without closing, they are still the parent's
                     self._engine.dispose(close=False)
                     self._engine = None
+                if self._engine is not None and self._swapped():
+                    self._reopen()
                 if self._engine is None:
-                    self._engine = self._create_engine()
+                    self._open()
                     self._pid = pid
         return self._engine
+
+    def _open(self) -> None:
+        engine = self._create_engine()
+        if self.sqlite_path is not None:
+            with engine.connect():
+                pass  # creates the file (and its WAL) now, so that its identity is known
+            self._identity = file_identity(self.sqlite_path)
+            self._wal_identity = file_identity(wal_path(self.sqlite_path))
+        self._engine = engine
+
+    def _swapped(self) -> bool:
+        return self.sqlite_path is not None and file_identity(self.sqlite_path) != self._identity
+
+    def _reopen(self) -> None:
+        """The SQLite file was deleted or replaced: drop the old connections, clear its WAL, open the new file."""
+        path = self.sqlite_path
+        if file_identity(path) is None:
+            log.error("SQLITE FILE DELETED: %s is gone while the service runs; recreating an EMPTY store. "
+                      "Every turn stored before is lost unless restored from a backup.", path)
+        else:
+            log.error("SQLite file %s was replaced while the service runs; reopening the new file", path)
+        self._engine.dispose()  # connections in use are closed when they are returned
+        self._engine = None
+        self._migrated = False
+        with directory_lock(path.parent):
+            # The old file's -wal and -shm would be read as the new file's: remove them, unless
+            # another process already did and the ones there now belong to the new file.
+            wal = wal_path(path)
+            if self._wal_identity is not None and file_identity(wal) == self._wal_identity:
+                for stale in (wal, Path(f"{path}-shm")):
+                    stale.unlink(missing_ok=True)
+            self._open()
 
     def _create_engine(self) -> sa.Engine:
         url = sa.make_url(self.url)
         if url.get_backend_name() != "sqlite":
-            return sa.create_engine(url, pool_pre_ping=True)
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            connect_args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
+            return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         timeout = int(self.busy_timeout_ms)
 
@@ -114,11 +200,37 @@ class Store:
         return engine
 
     @contextmanager
-    def _writing(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(store_write=True)
-            with conn.begin():
-                yield conn
+    def _connection(self, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection on a migrated database; for a write, one transaction that is known to have landed."""
+        try:
+            engine = self.engine
+            identity = self._identity
+            if not self._migrated:
+                self.migrate()
+            with engine.connect() as conn:
+                if write:
+                    conn.execution_options(store_write=True)
+                    with conn.begin():
+                        yield conn
+                else:
+                    yield conn
+        except sa.exc.DBAPIError as err:
+            if isinstance(err, sa.exc.OperationalError) or err.connection_invalidated:
+                # a connection opened read-only, on a full disk or to a server that went away is not
+                # reused: the next request opens a fresh one and sees whether the fault was fixed
+                self._discard()
+            raise
+        if write and self.sqlite_path is not None and file_identity(self.sqlite_path) != identity:
+            raise StoreUnavailable(f"{self.sqlite_path} was deleted or replaced during a write")
+
+    def _writing(self) -> AbstractContextManager[sa.Connection]:
+        return self._connection(write=True)
+
+    def _discard(self) -> None:
+        with self._lock:
+            if self._engine is not None and self._pid == os.getpid():
+                self._engine.dispose()
+                self._engine = None
 
     def dispose(self) -> None:
         """Close pooled connections (before gunicorn forks, and when a test is done)."""
@@ -132,18 +244,65 @@ class Store:
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         from .migrate import upgrade
 
-        upgrade(self.engine)
+        with MIGRATING:
+            upgrade(self.engine)
+        self._migrated = True
 
-    # ---- the engine's ConversationStore -------------------------------------------------------
+    def ready(self) -> None:
+        """Raise unless the store answers and accepts a write (the readiness probe)."""
+        with self._writing() as conn:
+            conn.execute(sa.delete(seen_events).where(seen_events.c.event_id == READY_PROBE))
+            conn.execute(sa.insert(seen_events).values(event_id=READY_PROBE, seen_at=utcnow()))
+
+    # ---- conversation ids --------------------------------------------------------------------
+    def _key(self) -> bytes:
+        """The server secret conversation ids are signed with: the setting, else one kept in the store."""
+        if self._secret is None:
+            configured = self._configured_secret
+            self._secret = configured.encode() if configured else self._stored_secret()
+        return self._secret
+
+    def _stored_secret(self) -> bytes:
+        """A random per-deployment secret, made by whichever process asks first and shared by all."""
+        query = sa.select(server_secrets.c.value).where(server_secrets.c.name == "conversation_ids")
+        with self._connection() as conn:
+            value = conn.execute(query).scalar()
+        if value is None:
+            try:
+                with self._writing() as conn:
+                    conn.execute(sa.insert(server_secrets).values(
+                        name="conversation_ids", value=secrets.token_hex(32), created_at=utcnow()))
+            except IntegrityError:
+                pass  # another worker made it first: read theirs
+            with self._connection() as conn:
+                value = conn.execute(query).scalar_one()
+        return value.encode()
+
+    def _mac(self, *parts: str) -> str:
+        return hmac.new(self._key(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
     def new_id(self) -> str:
-        return uuid.uuid4().hex
+        """An id for a conversation the web API opens: a random nonce and its signature."""
+        nonce = secrets.token_hex(ID_NONCE_BYTES)
+        return nonce + self._mac("web", nonce)[:ID_MAC_CHARS]
+
+    def issued(self, conversation_id: str) -> bool:
+        """True for an id new_id made here; Slack's and Mattermost's ids, and made-up ones, are not."""
+        nonce, mac = conversation_id[:-ID_MAC_CHARS], conversation_id[-ID_MAC_CHARS:]
+        if len(nonce) != 2 * ID_NONCE_BYTES or not HEX_RE.fullmatch(conversation_id):
+            return False
+        return hmac.compare_digest(mac, self._mac("web", nonce)[:ID_MAC_CHARS])
+
+    def channel_id(self, channel: str, *parts: str | None) -> str:
+        """A bot conversation's id, stable per thread, DM or asker, and unguessable without the secret."""
+        return f"{channel}-" + self._mac(channel, *(p or "" for p in parts))[:40]
 
     def last_turn(self, conversation_id: str) -> Turn | None:
         query = (
             sa.select(turns).where(turns.c.conversation_id == conversation_id)
             .order_by(turns.c.number.desc()).limit(1)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             row = conn.execute(query).first()
         if row is None:
             return None
@@ -234,7 +393,7 @@ class Store:
 
     # ---- reading for staff -------------------------------------------------------------------------
     def count_turns(self) -> int:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(turns)).scalar_one()
 
     def conversation(self, conversation_id: str) -> list[dict]:
@@ -244,7 +403,7 @@ class Store:
             .select_from(turns.outerjoin(feedback, feedback.c.turn_id == turns.c.id))
             .where(turns.c.conversation_id == conversation_id).order_by(turns.c.number)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
     def stats(self, days: int = 30, queue_limit: int = 50, now: datetime | None = None) -> dict:
@@ -254,7 +413,7 @@ class Store:
         day = sa.func.date(turns.c.created_at)
         answered = sa.func.sum(sa.case((turns.c.answered, 1), else_=0))
         refused = sa.func.sum(sa.case((turns.c.kind == "refusal", 1), else_=0))
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             totals = conn.execute(
                 sa.select(sa.func.count(), answered, refused, sa.func.count(sa.distinct(turns.c.conversation_id)),
                           sa.func.avg(turns.c.latency_ms), sa.func.max(turns.c.latency_ms)).where(recent)
@@ -320,7 +479,7 @@ class Store:
             .group_by(turns.c.normalized, turns.c.top_clause_id)
             .order_by(last.desc(), turns.c.normalized).limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             rows = conn.execute(query).all()
         return [
             {"question": question, "normalized": normalized, "clause_id": clause_id, "count": count,
@@ -339,7 +498,7 @@ class Store:
             .select_from(turns.outerjoin(feedback, feedback.c.turn_id == turns.c.id))
             .where(turns.c.created_at >= since).order_by(turns.c.created_at, turns.c.id)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             for row in conn.execute(query):
                 yield dict(row._mapping)
 

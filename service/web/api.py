@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
 
 from ..qa.engine import QAEngine
-from .errors import ApiError
+from ..store import StoreUnavailable
+from .errors import ApiError, error_response, has_bad_text
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger(__name__)
 
 MEANINGFUL_RE = re.compile(r"[\w]", re.UNICODE)
-CONVERSATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CONVERSATION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # used with fullmatch: "$" would allow "a\n"
 ASK_CHANNELS = ("api", "web")  # slack and mattermost have adapters of their own
 
 
@@ -31,10 +35,14 @@ def json_body() -> dict:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise ApiError(400, "invalid_encoding", "请求体不是有效的 UTF-8") from err
-    except json.JSONDecodeError as err:
+    except (ValueError, RecursionError) as err:
+        # ValueError: malformed JSON, or an integer over Python's 4,300-digit limit;
+        # RecursionError: arrays or objects nested a few thousand levels deep
         raise ApiError(400, "invalid_json", "请求体不是有效的 JSON") from err
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "请求体须为 JSON 对象")
+    if has_bad_text(body):
+        raise ApiError(400, "invalid_characters", "请求中含有无法处理的字符（NUL 或孤立的代理项）")
     return body
 
 
@@ -53,7 +61,7 @@ def read_question(body: dict) -> tuple[str, str | None]:
     conversation_id = body.get("conversation_id")
     if conversation_id in (None, ""):
         conversation_id = None
-    elif not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.match(conversation_id):
+    elif not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.fullmatch(conversation_id):
         raise ApiError(400, "invalid_conversation_id", "conversation_id 格式不正确")
     return question, conversation_id
 
@@ -70,11 +78,30 @@ def read_channel(body: dict) -> str:
 def ask():
     body = json_body()
     question, conversation_id = read_question(body)
-    answer = engine().ask(question, conversation_id, channel=read_channel(body))
+    channel = read_channel(body)
+    if conversation_id is not None and not current_app.extensions["store"].issued(conversation_id):
+        # an id this service did not issue (a bot's, or made up) opens a new conversation: the reply
+        # carries the id to continue with, and nobody reads or extends someone else's conversation
+        conversation_id = None
+    answer = engine().ask(question, conversation_id, channel=channel)
     return jsonify(answer.to_json())
 
 
 @bp.get("/healthz")
 def healthz():
+    """Liveness: the process answers and has its corpus; says nothing about the store."""
     qa = engine()
     return jsonify({"status": "ok", "documents": len(qa.documents), "clauses": len(qa.clauses)})
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness: the store answers and accepts a write; 503 while it does not, so a balancer stops sending."""
+    try:
+        current_app.extensions["store"].ready()
+    except (OperationalError, StoreUnavailable) as err:
+        log.warning("not ready: store unavailable: %s", str(getattr(err, "orig", None) or err)[:300])
+        response = error_response(503, "store_unavailable", "存储暂时不可用")
+        response.headers["Retry-After"] = "5"
+        return response
+    return jsonify({"status": "ready"})

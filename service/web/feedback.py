@@ -6,9 +6,9 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from ..store import Store, UnknownConversation, UnknownTurn, client_ip
+from ..store import Store, StoreUnavailable, UnknownConversation, UnknownTurn, client_ip
 from .api import CONVERSATION_ID_RE, json_body
-from .errors import ApiError, error_response
+from .errors import ApiError, error_response, logged_path, wants_json
 
 bp = Blueprint("feedback", __name__)
 log = logging.getLogger(__name__)
@@ -27,10 +27,11 @@ def remember_client():
 
 
 @bp.app_errorhandler(OperationalError)
-def database_unavailable(err: OperationalError):
-    """The database is down or locked past the busy timeout: say so (503), not 'internal error'."""
-    log.error("store unavailable on %s: %s", request.path, err.orig or err)
-    if request.path.startswith("/api/"):
+@bp.app_errorhandler(StoreUnavailable)
+def database_unavailable(err: Exception):
+    """The database is down, read-only, full, swapped or locked past the busy timeout: 503, nothing acknowledged."""
+    log.error("store unavailable on %s: %s", logged_path(), str(getattr(err, "orig", None) or err)[:300])
+    if wants_json():
         response = error_response(503, "unavailable", "服务暂时不可用，请稍后再试")
     else:
         response = current_app.response_class("服务暂时不可用，请稍后再试\n", 503, mimetype="text/plain")
@@ -43,8 +44,11 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
     conversation_id = body.get("conversation_id")
     if conversation_id in (None, ""):
         raise ApiError(400, "missing_conversation_id", "缺少 conversation_id 字段")
-    if not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.match(conversation_id):
+    if not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.fullmatch(conversation_id):
         raise ApiError(400, "invalid_conversation_id", "conversation_id 格式不正确")
+    if not store().issued(conversation_id):
+        # a bot's conversation, or an id this service never gave out: as unknown as a missing one
+        raise ApiError(404, "unknown_conversation", "找不到该对话")
     turn = body.get("turn")
     if turn is None:
         raise ApiError(400, "missing_turn", "缺少 turn 字段")

@@ -185,10 +185,11 @@ def test_client_ip_is_kept_only_when_the_setting_is_on(engine, tmp_path):
 
 def test_a_database_that_went_away_is_a_503_not_a_500(app, client):
     store = app.extensions["store"]
+    cid = store.new_id()  # a well-formed id of this server's, so that feedback gets as far as the database
     store.dispose()
-    store.url = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone"  # nothing listens there
+    store.url, store.sqlite_path = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone", None  # nothing there
     for path, body in (("/api/ask", {"question": "耕地保有量目标是多少？"}),
-                       ("/api/feedback", {"conversation_id": "abc", "turn": 1, "rating": "up"})):
+                       ("/api/feedback", {"conversation_id": cid, "turn": 1, "rating": "up"})):
         reply = client.post(path, json=body)
         assert reply.status_code == 503
         assert reply.get_json()["error"]["code"] == "unavailable"
