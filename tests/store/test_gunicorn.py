@@ -38,7 +38,7 @@ class Gunicorn:
     def __init__(self, url: str, tmp):
         self.port = free_port()
         self.access_log = tmp / "access.log"
-        env = {**os.environ, "POLICY_QA_DATABASE_URL": url, "POLICY_QA_LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "POLICY_QA_DATABASE_URL": url, "POLICY_QA_LOG_LEVEL": "WARNING", "POLICY_QA_INDEX_DIR": ""}
         self.error_log = tmp / "error.log"
         self._errors = open(self.error_log, "wb")  # closed in stop()
         self.process = subprocess.Popen(
