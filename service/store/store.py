@@ -8,8 +8,10 @@ import logging
 import os
 import re
 import secrets
+import sqlite3
 import threading
 import unicodedata
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
@@ -33,6 +35,7 @@ NOT_WORD_RE = re.compile(r"[\W_]+", re.UNICODE)
 EVENT_ID_DAYS = 2
 EVENT_ID_CHARS = 255  # the column's width; longer keys are stored as their hash
 WRITE_ATTEMPTS = 5
+SECRET_NAME = "conversation_ids"
 READY_PROBE = "probe:readyz"  # the row /readyz rewrites to prove the store takes writes
 ID_NONCE_BYTES = 12
 ID_MAC_CHARS = 24
@@ -73,8 +76,19 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def wal_path(path: Path) -> Path:
-    return Path(f"{path}-wal")
+def read_identity(marker: Path) -> tuple[int, int] | None:
+    try:
+        device, inode = marker.read_text().split()
+        return int(device), int(inode)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def write_identity(marker: Path, identity: tuple[int, int]) -> None:
+    """Replace the marker atomically: a reader sees the old identity or the new one."""
+    temporary = marker.with_name(f"{marker.name}.{os.getpid()}")
+    temporary.write_text(f"{identity[0]} {identity[1]}\n")
+    os.replace(temporary, marker)
 
 
 @contextmanager
@@ -116,9 +130,8 @@ class Store:
         self._configured_secret = secret
         self._secret: bytes | None = None
         database = sa.make_url(url).database if url.startswith("sqlite") else None
-        self.sqlite_path = Path(database) if database and database != ":memory:" else None
-        self._identity: tuple[int, int] | None = None  # of the SQLite file the engine's connections opened
-        self._wal_identity: tuple[int, int] | None = None
+        self.sqlite_path = Path(database).absolute() if database and database != ":memory:" else None
+        self._identity: tuple[int, int] | None = None  # of the SQLite file the engine's connections open
 
     # ---- connections ----------------------------------------------------------------------
     @property
@@ -132,52 +145,65 @@ class Store:
                     self._engine.dispose(close=False)
                     self._engine = None
                 if self._engine is not None and self._swapped():
-                    self._reopen()
+                    # connections in use are closed when they are returned; their writes are refused
+                    self._engine.dispose()
+                    self._engine = None
                 if self._engine is None:
-                    self._open()
+                    if self.sqlite_path is not None:
+                        self._adopt_file()
+                    self._engine = self._create_engine()
                     self._pid = pid
         return self._engine
-
-    def _open(self) -> None:
-        engine = self._create_engine()
-        if self.sqlite_path is not None:
-            with engine.connect():
-                pass  # creates the file (and its WAL) now, so that its identity is known
-            self._identity = file_identity(self.sqlite_path)
-            self._wal_identity = file_identity(wal_path(self.sqlite_path))
-        self._engine = engine
 
     def _swapped(self) -> bool:
         return self.sqlite_path is not None and file_identity(self.sqlite_path) != self._identity
 
-    def _reopen(self) -> None:
-        """The SQLite file was deleted or replaced: drop the old connections, clear its WAL, open the new file."""
+    def _adopt_file(self) -> None:
+        """Before opening the SQLite file: create it if missing, and drop the WAL of a file it replaced.
+
+        Connections open the file with mode=rw, so only this step, under a lock every process on the
+        host shares, ever creates it. The identity the processes last agreed on is kept beside the
+        file: a different file at the path (deleted and recreated, or a backup moved over it) means
+        the -wal and -shm there belong to the old one, and SQLite would read them as the new one's.
+        """
         path = self.sqlite_path
-        if file_identity(path) is None:
-            log.error("SQLITE FILE DELETED: %s is gone while the service runs; recreating an EMPTY store. "
-                      "Every turn stored before is lost unless restored from a backup.", path)
-        else:
-            log.error("SQLite file %s was replaced while the service runs; reopening the new file", path)
-        self._engine.dispose()  # connections in use are closed when they are returned
-        self._engine = None
-        self._migrated = False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        marker = Path(f"{path}.identity")
         with directory_lock(path.parent):
-            # The old file's -wal and -shm would be read as the new file's: remove them, unless
-            # another process already did and the ones there now belong to the new file.
-            wal = wal_path(path)
-            if self._wal_identity is not None and file_identity(wal) == self._wal_identity:
-                for stale in (wal, Path(f"{path}-shm")):
+            agreed = read_identity(marker)
+            current = file_identity(path)
+            if current is None or (agreed is not None and current != agreed):
+                if current is None and (agreed is not None or self._identity is not None):
+                    log.error("SQLITE FILE DELETED: %s is gone while the service runs; recreating an EMPTY store. "
+                              "Every turn stored before is lost unless restored from a backup.", path)
+                elif current is not None:
+                    log.error("SQLite file %s was replaced; opening the new file", path)
+                for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
                     stale.unlink(missing_ok=True)
-            self._open()
+                if current is None:
+                    sqlite3.connect(path).close()  # an empty database file
+                    current = file_identity(path)
+                self._migrated = False
+            if current != agreed:
+                write_identity(marker, current)
+        if self._identity is not None and current != self._identity:
+            self._migrated = False  # a file another process adopted: it may lack this version's tables
+        self._identity = current
 
     def _create_engine(self) -> sa.Engine:
         url = sa.make_url(self.url)
         if url.get_backend_name() != "sqlite":
             connect_args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
             return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-        if self.sqlite_path is not None:
-            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        if self.sqlite_path is None:
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            # mode=rw: a connection never creates the file (an empty one, without tables, beside a stale WAL)
+            uri = f"file:{urllib.parse.quote(str(self.sqlite_path))}?mode=rw"
+            engine = sa.create_engine(
+                "sqlite://", poolclass=sa.pool.QueuePool,
+                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+            )
         timeout = int(self.busy_timeout_ms)
 
         @sa.event.listens_for(engine, "connect")
@@ -247,6 +273,10 @@ class Store:
         with MIGRATING:
             upgrade(self.engine)
         self._migrated = True
+        if self._secret is not None and not self._configured_secret:
+            # a recreated or restored database keeps the key this process already signs with, so the
+            # ids it gave out stay valid and every worker agrees on one key
+            self._keep_secret(self._secret.decode())
 
     def ready(self) -> None:
         """Raise unless the store answers and accepts a write (the readiness probe)."""
@@ -264,19 +294,24 @@ class Store:
 
     def _stored_secret(self) -> bytes:
         """A random per-deployment secret, made by whichever process asks first and shared by all."""
-        query = sa.select(server_secrets.c.value).where(server_secrets.c.name == "conversation_ids")
+        query = sa.select(server_secrets.c.value).where(server_secrets.c.name == SECRET_NAME)
         with self._connection() as conn:
             value = conn.execute(query).scalar()
         if value is None:
-            try:
-                with self._writing() as conn:
-                    conn.execute(sa.insert(server_secrets).values(
-                        name="conversation_ids", value=secrets.token_hex(32), created_at=utcnow()))
-            except IntegrityError:
-                pass  # another worker made it first: read theirs
+            self._keep_secret(secrets.token_hex(32))
             with self._connection() as conn:
                 value = conn.execute(query).scalar_one()
         return value.encode()
+
+    def _keep_secret(self, value: str) -> None:
+        """Store the key unless one is stored already (then that one wins)."""
+        try:
+            with self._writing() as conn:
+                if conn.execute(sa.select(server_secrets.c.name).where(
+                        server_secrets.c.name == SECRET_NAME)).first() is None:
+                    conn.execute(sa.insert(server_secrets).values(name=SECRET_NAME, value=value, created_at=utcnow()))
+        except IntegrityError:
+            pass  # another worker stored one at the same moment
 
     def _mac(self, *parts: str) -> str:
         return hmac.new(self._key(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
