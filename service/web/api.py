@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
 from ..qa.engine import QAEngine
 from ..store import StoreUnavailable
-from .errors import ApiError, error_response, has_bad_text
+from .errors import BAD_TEXT_RE, ApiError, error_response
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger(__name__)
@@ -18,6 +19,17 @@ log = logging.getLogger(__name__)
 MEANINGFUL_RE = re.compile(r"[\w]", re.UNICODE)
 CONVERSATION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # used with fullmatch: "$" would allow "a\n"
 ASK_CHANNELS = ("api", "web")  # slack and mattermost have adapters of their own
+# The API's OpenAPI 3.1 description, kept beside the routes; tests/web/test_openapi.py holds the two together.
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+
+
+@bp.record_once
+def _load_openapi(state) -> None:
+    spec = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    # the question's length limit is a setting: the document states this deployment's
+    spec["components"]["schemas"]["AskRequest"]["properties"]["question"]["maxLength"] = int(
+        state.app.config["MAX_QUESTION_CHARS"])
+    state.app.extensions["openapi"] = spec
 
 
 def engine() -> QAEngine:
@@ -41,9 +53,14 @@ def json_body() -> dict:
         raise ApiError(400, "invalid_json", "请求体不是有效的 JSON") from err
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "请求体须为 JSON 对象")
-    if has_bad_text(body):
-        raise ApiError(400, "invalid_characters", "请求中含有无法处理的字符（NUL 或孤立的代理项）")
     return body
+
+
+def check_text(text: str) -> str:
+    """A string field the service will use: NUL and lone surrogates are refused (fields it ignores may hold them)."""
+    if BAD_TEXT_RE.search(text):
+        raise ApiError(400, "invalid_characters", "请求中含有无法处理的字符（NUL 或孤立的代理项）")
+    return text
 
 
 def read_question(body: dict) -> tuple[str, str | None]:
@@ -53,7 +70,7 @@ def read_question(body: dict) -> tuple[str, str | None]:
         raise ApiError(400, "missing_question", "缺少 question 字段")
     if not isinstance(question, str):
         raise ApiError(400, "invalid_question", "question 须为字符串")
-    question = question.strip()
+    question = check_text(question).strip()
     if not question or not MEANINGFUL_RE.search(question):
         raise ApiError(400, "empty_question", "问题不能为空")
     if len(question) > current_app.config["MAX_QUESTION_CHARS"]:
@@ -85,6 +102,11 @@ def ask():
         conversation_id = None
     answer = engine().ask(question, conversation_id, channel=channel)
     return jsonify(answer.to_json())
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    return jsonify(current_app.extensions["openapi"])
 
 
 @bp.get("/healthz")

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
 from ..store import Store, StoreUnavailable, UnknownConversation, UnknownTurn, client_ip
-from .api import CONVERSATION_ID_RE, json_body
+from .api import CONVERSATION_ID_RE, check_text, json_body
 from .errors import ApiError, error_response, logged_path, wants_json
 
 bp = Blueprint("feedback", __name__)
@@ -52,6 +52,8 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
     turn = body.get("turn")
     if turn is None:
         raise ApiError(400, "missing_turn", "缺少 turn 字段")
+    if isinstance(turn, float) and turn.is_integer():
+        turn = int(turn)  # 3.0 is the integer 3 in JSON (and in the OpenAPI schema)
     # bool is an int in Python; true/false is not a turn number
     if isinstance(turn, bool) or not isinstance(turn, int) or not 1 <= turn <= 1_000_000:
         raise ApiError(400, "invalid_turn", "turn 须为正整数")
@@ -62,7 +64,7 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
     if comment is not None:
         if not isinstance(comment, str):
             raise ApiError(400, "invalid_comment", "comment 须为字符串")
-        comment = comment.strip() or None
+        comment = check_text(comment).strip() or None
         if comment and len(comment) > MAX_COMMENT_CHARS:
             raise ApiError(400, "comment_too_long", f"意见不能超过 {MAX_COMMENT_CHARS} 个字")
     return conversation_id, turn, rating, comment

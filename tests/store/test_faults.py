@@ -7,13 +7,10 @@ acknowledged is in the store.
 """
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,74 +18,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from .conftest import ROOT, PostgresServer, free_port, postgres_bin, unavailable
+from tests.servers import Service
+
+from .conftest import PostgresServer, postgres_bin, unavailable
 
 QUESTIONS = ["耕地保有量目标是多少？", "那永久基本农田呢？", "哪几类数码产品有购新补贴？", "今天天气怎么样？"]
-RECOVERY_SECONDS = 10  # the service must heal within this after the fault is removed
 # Root writes a read-only file anyway; without CAP_DAC_OVERRIDE it is refused, as a service user would be.
 NOT_ROOT = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
-
-
-class Service:
-    """gunicorn --preload with 2 sync workers on loopback, as the Procfile runs it."""
-
-    def __init__(self, tmp: Path, env: dict, prefix: list[str] | None = None):
-        self.port = free_port()
-        self.error_log = tmp / "gunicorn.log"
-        self._log = open(self.error_log, "wb")  # closed in stop()
-        self.process = subprocess.Popen(
-            [*(prefix or []), sys.executable, "-m", "gunicorn", "--preload", "--workers", "2",
-             "--bind", f"127.0.0.1:{self.port}", "service.wsgi:app"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log,
-            env={**os.environ, "POLICY_QA_INDEX_DIR": "", "POLICY_QA_LOG_LEVEL": "WARNING", **env},
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited:\n" + self.log())
-            try:
-                if self.call("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not come up:\n" + self.log())
-
-    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, str, dict | None]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            data = json.dumps(body).encode() if body is not None else None
-            conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            raw = response.read()
-            kind = response.getheader("Content-Type", "")
-            return response.status, kind, json.loads(raw) if kind.startswith("application/json") else None
-        finally:
-            conn.close()
-
-    def ready(self) -> bool:
-        return self.call("GET", "/readyz")[0] == 200
-
-    def wait_ready(self, timeout: float = RECOVERY_SECONDS) -> float:
-        """Seconds until /readyz answers 200 (polled every 50 ms); fails after timeout."""
-        started = time.monotonic()
-        while not self.ready():
-            assert time.monotonic() - started < timeout, "the service did not recover:\n" + self.log()
-            time.sleep(0.05)
-        return time.monotonic() - started
-
-    def log(self) -> str:
-        return self.error_log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 class Load:
