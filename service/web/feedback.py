@@ -46,9 +46,6 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
         raise ApiError(400, "missing_conversation_id", "缺少 conversation_id 字段")
     if not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.fullmatch(conversation_id):
         raise ApiError(400, "invalid_conversation_id", "conversation_id 格式不正确")
-    if not store().issued(conversation_id):
-        # a bot's conversation, or an id this service never gave out: as unknown as a missing one
-        raise ApiError(404, "unknown_conversation", "找不到该对话")
     turn = body.get("turn")
     if turn is None:
         raise ApiError(400, "missing_turn", "缺少 turn 字段")
@@ -73,6 +70,9 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
 @bp.post("/api/feedback")
 def post_feedback():
     conversation_id, turn, rating, comment = read_vote(json_body())
+    if not store().issued(conversation_id):
+        # a bot's conversation, or an id this service never gave out: as unknown as a missing one
+        raise ApiError(404, "unknown_conversation", "找不到该对话")
     try:
         replaced = store().set_feedback(conversation_id, turn, rating, comment)
     except UnknownConversation as err:
