@@ -8,6 +8,7 @@ import pytest
 
 from service import create_app
 from service.qa.engine import QAEngine
+from tests.slack.mock_slack import MockSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -60,6 +61,14 @@ def make_app(engine, tmp_path):
         if "slack" in app.extensions:
             app.extensions["slack"].shutdown()
         app.extensions["store"].dispose()
+
+
+@pytest.fixture
+def slack_api():
+    """A local stand-in for Slack's Web API that records every call."""
+    server = MockSlack()
+    yield server
+    server.close()
 
 
 @pytest.fixture

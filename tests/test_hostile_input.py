@@ -17,7 +17,6 @@ import pytest
 
 from service.config import load_settings
 from tests.conftest import ROOT
-from tests.slack.mock_slack import MockSlack
 from tests.slack.slack_helpers import (
     BOT_TOKEN,
     FORM,
@@ -158,31 +157,24 @@ ROWS = {
 
 
 @pytest.fixture
-def mock_slack():
-    server = MockSlack()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def table_app(make_app, mock_slack):
+def table_app(make_app, slack_api):
     return make_app(SLACK_SIGNING_SECRET=SECRET, SLACK_BOT_TOKEN=BOT_TOKEN, MATTERMOST_TOKEN=MM_TOKEN,
-                    SLACK_API_BASE_URL=f"{mock_slack.url}/api/", ADMIN_TOKEN=ADMIN["Authorization"][7:])
+                    SLACK_API_BASE_URL=f"{slack_api.url}/api/", ADMIN_TOKEN=ADMIN["Authorization"][7:])
 
 
 @pytest.mark.parametrize("name", list(ROWS))
-def test_row(name, table_app, mock_slack, caplog):
+def test_row(name, table_app, slack_api, caplog):
     row = ROWS[name]
     client = table_app.test_client()
     store = table_app.extensions["store"]
-    ctx = {"app": table_app, "store": store, "slack_api": mock_slack}
+    ctx = {"app": table_app, "store": store, "slack_api": slack_api}
     if row.setup is not None:
         assert row.setup(client, ctx).status_code == 200
     # a Slack conversation with a turn in it, which a crossing row must neither read nor extend
     slack_cid = slack_conversation(ctx)
     table_app.extensions["qa"].ask("耕地保有量目标是多少？", conversation_id=slack_cid, channel="slack")
     before = store.count_turns()
-    mock_slack.calls.clear()
+    slack_api.calls.clear()
     caplog.clear()
     with caplog.at_level(logging.INFO):
         response = row.send(client, ctx)
@@ -200,7 +192,7 @@ def test_row(name, table_app, mock_slack, caplog):
         else:
             assert body["error"]["code"] == row.code and body["error"]["message"]
     table_app.extensions["slack"].shutdown(wait=True)  # every reply started in the background is done
-    assert mock_slack.calls == [], "something was sent to Slack"
+    assert slack_api.calls == [], "something was sent to Slack"
     assert store.count_turns() == before + row.turns
     assert [t["number"] for t in store.conversation(slack_cid)] == [1], "the Slack conversation was touched"
     if row.turns:

@@ -107,7 +107,7 @@ def utcnow() -> datetime:
 
 
 class StoreUnavailable(RuntimeError):
-    """The store cannot vouch for a write (its file changed under it): the caller must not acknowledge it."""
+    """The store cannot be opened, or cannot vouch for a write (its file changed under it): answer 503."""
 
 
 class Store:
@@ -150,7 +150,10 @@ class Store:
                     self._engine = None
                 if self._engine is None:
                     if self.sqlite_path is not None:
-                        self._adopt_file()
+                        try:
+                            self._adopt_file()
+                        except (OSError, sqlite3.Error) as err:  # a read-only or full folder, say
+                            raise StoreUnavailable(f"cannot open {self.sqlite_path}: {err}") from err
                     self._engine = self._create_engine()
                     self._pid = pid
         return self._engine
@@ -280,9 +283,12 @@ class Store:
 
     def ready(self) -> None:
         """Raise unless the store answers and accepts a write (the readiness probe)."""
-        with self._writing() as conn:
-            conn.execute(sa.delete(seen_events).where(seen_events.c.event_id == READY_PROBE))
-            conn.execute(sa.insert(seen_events).values(event_id=READY_PROBE, seen_at=utcnow()))
+        try:
+            with self._writing() as conn:
+                conn.execute(sa.delete(seen_events).where(seen_events.c.event_id == READY_PROBE))
+                conn.execute(sa.insert(seen_events).values(event_id=READY_PROBE, seen_at=utcnow()))
+        except IntegrityError:
+            pass  # PostgreSQL: a simultaneous probe wrote the row first, which proves writes work just as well
 
     # ---- conversation ids --------------------------------------------------------------------
     def _key(self) -> bytes:

@@ -8,13 +8,6 @@ from tests.slack.slack_helpers import BOT_TOKEN, MM_TOKEN, SECRET
 
 
 @pytest.fixture
-def slack_api():
-    server = MockSlack()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def response_url_server():
     server = MockSlack()
     yield server

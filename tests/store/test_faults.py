@@ -105,12 +105,12 @@ def sqlite_service(tmp_path):
     assert "Traceback" not in service.log(), service.log()
 
 
-def test_a_deleted_sqlite_file_is_recreated_and_nothing_acknowledged_is_lost(sqlite_service):
-    service, path = sqlite_service
+def swap_under_load(service: Service, path: Path, swap) -> tuple[Load, float, set[tuple[str, int]]]:
+    """Swap the file while two clients ask; check the replies and that every turn acknowledged after it is stored."""
     with Load(service) as load:
         time.sleep(1.0)
         old = identity(path)
-        os.unlink(path)  # as `rm` would: its -wal and -shm stay behind
+        swap()
         fault = time.monotonic()
         load.wait_for(200, after=fault)
         time.sleep(1.0)
@@ -118,8 +118,14 @@ def test_a_deleted_sqlite_file_is_recreated_and_nothing_acknowledged_is_lost(sql
     assert identity(path) != old
     after = load.acknowledged(since=fault)
     assert after and after <= stored_turns(f"sqlite:///{path}")
-    assert "SQLITE FILE DELETED" in service.log()
     assert service.ready()
+    return load, fault, after
+
+
+def test_a_deleted_sqlite_file_is_recreated_and_nothing_acknowledged_is_lost(sqlite_service):
+    service, path = sqlite_service
+    load, fault, after = swap_under_load(service, path, lambda: os.unlink(path))  # as `rm`: -wal and -shm stay
+    assert "SQLITE FILE DELETED" in service.log()
     first = min(t for t, s, _, _ in load.records if s == 200 and t >= fault) - fault
     print(f"\nSQLite deleted: {load.summary()}; first answer {first * 1000:.0f} ms after the unlink; "
           f"{len(after)} turns acknowledged after it, all in the recreated file")
@@ -127,24 +133,17 @@ def test_a_deleted_sqlite_file_is_recreated_and_nothing_acknowledged_is_lost(sql
 
 def test_a_replaced_sqlite_file_is_reopened_and_nothing_acknowledged_is_lost(sqlite_service, tmp_path):
     service, path = sqlite_service
-    with Load(service) as load:
-        time.sleep(1.0)
-        copy = tmp_path / "restored.sqlite3"
-        with sqlite3.connect(path) as live, sqlite3.connect(copy) as target:
-            live.backup(target)  # a backup, restored over the live file
+    copy = tmp_path / "restored.sqlite3"
+
+    def restore_a_backup() -> None:
+        live, target = sqlite3.connect(path), sqlite3.connect(copy)
+        live.backup(target)
         live.close()
         target.close()
-        old = identity(path)
         os.replace(copy, path)
-        fault = time.monotonic()
-        load.wait_for(200, after=fault)
-        time.sleep(1.0)
-    load.check_replies()
-    assert identity(path) != old
-    after = load.acknowledged(since=fault)
-    assert after and after <= stored_turns(f"sqlite:///{path}")
+
+    load, _, after = swap_under_load(service, path, restore_a_backup)
     assert "was replaced" in service.log()
-    assert service.ready()
     print(f"\nSQLite replaced: {load.summary()}; {len(after)} turns acknowledged after the swap, all in the new file")
 
 

@@ -69,7 +69,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     try:
         run = subprocess.run(
             [cli, "run", f"{service.url}/api/openapi.json", "--max-examples", "100", "--seed", "11",
-             "--workers", "2", "--header", f"Authorization: Bearer {ADMIN_TOKEN}", "--no-color",
+             "--workers", "1", "--header", f"Authorization: Bearer {ADMIN_TOKEN}", "--no-color",
              "--report", "junit", "--report-dir", str(tmp_path / "report")],
             capture_output=True, text=True, timeout=600, cwd=tmp_path,
         )
