@@ -7,9 +7,12 @@ response_url.
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import time
 import urllib.parse
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -76,11 +79,25 @@ def send_command(client, ctx):
     return client.post("/slack/commands", data=slack_command(ctx), content_type=FORM, headers=ctx["command_headers"])
 
 
-def mattermost_form(ctx) -> str:
+def trigger_id(user: str, age_seconds: float = 0) -> str:
+    """A trigger_id as Mattermost makes one: base64 of id, user, milliseconds and a signature."""
+    millis = int((time.time() - age_seconds) * 1000)
+    return base64.b64encode(f"{uuid.uuid4().hex}:{user}:{millis}:c2lnbmF0dXJl".encode()).decode()
+
+
+def mattermost_form(ctx, trigger: str | None = None) -> str:
     if "mm" not in ctx:
         ctx["mm"] = urllib.parse.urlencode({"command": "/policy", "text": QUESTION, "team_id": "mmteam",
-                                            "channel_id": "mmc1", "user_id": "mmu1", "trigger_id": "trig-table-1"})
+                                            "channel_id": "mmc1", "user_id": "mmu1",
+                                            "trigger_id": trigger or trigger_id("mmu1")})
     return ctx["mm"]
+
+
+def mattermost_with(trigger: Callable):
+    def send(client, ctx):
+        return client.post("/mattermost/commands", data=mattermost_form(ctx, trigger=trigger()), content_type=FORM,
+                           headers=MM_AUTH)
+    return send
 
 
 def send_mattermost(client, ctx):
@@ -147,6 +164,10 @@ ROWS = {
     "slack: slash command replayed": Row(send_command, 409, "replayed", setup=send_command),
     "mattermost: command replayed (same trigger_id)": Row(send_mattermost, 409, "replayed",
                                                           setup=send_mattermost),
+    "mattermost: trigger_id made 10 minutes ago": Row(mattermost_with(lambda: trigger_id("mmu1", 600)), 401,
+                                                      "stale_request"),
+    "mattermost: trigger_id of another user": Row(mattermost_with(lambda: trigger_id("someone-else")), 401,
+                                                  "stale_request"),
     "web: a Slack conversation id starts a new conversation": Row(ask_with(slack_conversation), 200, None, turns=1),
     "web: a made-up id starts a new conversation": Row(ask_with(lambda ctx: "0" * 48), 200, None, turns=1),
     "feedback: on a Slack conversation": Row(feedback_on(slack_conversation), 404, "unknown_conversation"),

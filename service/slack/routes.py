@@ -1,6 +1,7 @@
 """POST /slack/commands, /slack/events (through Bolt) and /mattermost/commands: thin adapters."""
 from __future__ import annotations
 
+import base64
 import hmac
 import logging
 import re
@@ -73,6 +74,21 @@ def verify_slack(bot):
     return None
 
 
+def trigger_made(trigger_id: str, user_id: str) -> float | bool | None:
+    """When Mattermost made a trigger_id (seconds), False when it names another user, None when not its format.
+
+    Mattermost builds it as base64("<id>:<user id>:<milliseconds>:<base64 signature>"); the signature is
+    made with the Mattermost server's own key, which this service does not hold, so only the time and
+    the user are read.
+    """
+    try:
+        _, user, millis, _ = base64.b64decode(trigger_id, validate=True).decode().split(":", 3)
+        made = int(millis) / 1000
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors too
+        return None
+    return made if user == user_id else False
+
+
 @bp.post("/mattermost/commands")
 def mattermost_command():
     expected = current_app.config["MATTERMOST_TOKEN"]
@@ -86,12 +102,18 @@ def mattermost_command():
     if has_bad_text(form.to_dict()):
         return error_response(400, "invalid_characters", "请求中含有无法处理的字符")
     store = current_app.extensions["store"]
-    # Mattermost signs nothing and sends no timestamp: the token is the only proof. What its protocol
-    # does give is trigger_id, fresh for each command a user runs, so a captured request is answered once.
+    # Mattermost signs nothing for us: the token is the only proof. What its protocol does give is
+    # trigger_id, fresh for each command a user runs and stamped with the time it was made, so a
+    # captured request is answered once, and not at all once it is older than Slack's window.
     trigger = form.get("trigger_id")
-    if trigger and store.seen(f"mattermost:{trigger}"):
-        log.warning("refused a replayed Mattermost command")
-        return error_response(409, "replayed", "该请求已处理过")
+    if trigger:
+        made = trigger_made(trigger, form.get("user_id") or "")
+        if made is False or (made is not None and abs(time.time() - made) > SLACK_WINDOW_SECONDS):
+            log.warning("refused a Mattermost command with a stale or foreign trigger_id")
+            return error_response(401, "stale_request", "请求已过期")
+        if store.seen(f"mattermost:{trigger}"):
+            log.warning("refused a replayed Mattermost command")
+            return error_response(409, "replayed", "该请求已处理过")
     engine = current_app.extensions["qa"]
     question = (form.get("text") or "").strip()
     usage = f"{form.get('command') or '/policy'} 耕地保有量目标是多少？"
