@@ -22,15 +22,16 @@ def free_port() -> int:
 
 
 class Service:
-    """gunicorn --preload with 2 sync workers on loopback, as the Procfile runs it."""
+    """gunicorn --preload with sync workers on loopback (2, as the Procfile runs it); prefix wraps the command."""
 
-    def __init__(self, tmp: Path, env: dict, prefix: list[str] | None = None):
+    def __init__(self, tmp: Path, env: dict, prefix: list[str] | None = None, workers: int = 2,
+                 options: list[str] | None = None):
         self.port = free_port()
         self.error_log = tmp / "gunicorn.log"
         self._log = open(self.error_log, "wb")  # closed in stop()
         self.process = subprocess.Popen(
-            [*(prefix or []), sys.executable, "-m", "gunicorn", "--preload", "--workers", "2",
-             "--bind", f"127.0.0.1:{self.port}", "service.wsgi:app"],
+            [*(prefix or []), sys.executable, "-m", "gunicorn", "--preload", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{self.port}", *(options or []), "service.wsgi:app"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log,
             env={**os.environ, "POLICY_QA_INDEX_DIR": "", "POLICY_QA_LOG_LEVEL": "WARNING", **env},
         )

@@ -37,6 +37,7 @@ EVENT_ID_CHARS = 255  # the column's width; longer keys are stored as their hash
 WRITE_ATTEMPTS = 5
 SECRET_NAME = "conversation_ids"
 READY_PROBE = "probe:readyz"  # the row /readyz rewrites to prove the store takes writes
+READY_MIN_FREE_BYTES = 1 << 20  # SQLite: less free space than this beside the file is not ready
 ID_NONCE_BYTES = 12
 ID_MAC_CHARS = 24
 HEX_RE = re.compile(r"[0-9a-f]+")
@@ -283,6 +284,12 @@ class Store:
 
     def ready(self) -> None:
         """Raise unless the store answers and accepts a write (the readiness probe)."""
+        if self.sqlite_path is not None:
+            # On a nearly full disk a small write can still land in WAL space already allocated while
+            # turns fail: readiness must not flap with it, so it also wants room for what comes next.
+            st = os.statvfs(self.sqlite_path.parent)
+            if st.f_bavail * st.f_frsize < READY_MIN_FREE_BYTES:
+                raise StoreUnavailable(f"only {st.f_bavail * st.f_frsize} bytes free beside {self.sqlite_path}")
         try:
             with self._writing() as conn:
                 conn.execute(sa.delete(seen_events).where(seen_events.c.event_id == READY_PROBE))

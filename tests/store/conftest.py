@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from service.store import Store
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,12 +25,6 @@ def unavailable(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: run .ci/store-deps.sh)")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def postgres_bin() -> Path | None:

@@ -147,25 +147,34 @@ def test_a_replaced_sqlite_file_is_reopened_and_nothing_acknowledged_is_lost(sql
     print(f"\nSQLite replaced: {load.summary()}; {len(after)} turns acknowledged after the swap, all in the new file")
 
 
+def break_and_heal(service: Service, url: str, breaks, heals) -> tuple[Load, float]:
+    """Under load: breaks() until a 503 and a failing /readyz, then heals(); the replies, seconds to ready."""
+    with Load(service) as load:
+        time.sleep(0.5)
+        breaks()
+        load.wait_for(503, after=time.monotonic())
+        assert not service.ready()
+        time.sleep(0.5)
+        heals()
+        recovered = service.wait_ready()
+        load.wait_for(200, after=time.monotonic())
+        time.sleep(0.5)
+    load.check_replies()
+    assert load.acknowledged() <= stored_turns(url)
+    return load, recovered
+
+
 def test_a_read_only_sqlite_file_is_503_and_heals_when_writable_again(tmp_path):
     path = tmp_path / "store" / "policy-qa.sqlite3"
     service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""}, NOT_ROOT)
+
+    def make_read_only() -> None:
+        path.chmod(0o444)
+        # the workers' open connections keep writing; new ones (after a reload) open the file read-only
+        service.process.send_signal(signal.SIGHUP)
+
     try:
-        with Load(service) as load:
-            time.sleep(0.5)
-            path.chmod(0o444)
-            # the workers' open connections keep writing; new ones (after a reload) open the file read-only
-            service.process.send_signal(signal.SIGHUP)
-            fault = time.monotonic()
-            load.wait_for(503, after=fault)
-            assert not service.ready()
-            time.sleep(0.5)
-            path.chmod(0o644)
-            recovered = service.wait_ready()
-            load.wait_for(200, after=time.monotonic())
-            time.sleep(0.5)
-        load.check_replies()
-        assert load.acknowledged() <= stored_turns(f"sqlite:///{path}")
+        load, recovered = break_and_heal(service, f"sqlite:///{path}", make_read_only, lambda: path.chmod(0o644))
         print(f"\nSQLite read-only: {load.summary()}; ready again {recovered * 1000:.0f} ms after chmod 644")
     finally:
         service.stop()
@@ -182,9 +191,9 @@ def test_a_full_disk_is_503_and_heals_when_space_is_freed(tmp_path):
     try:
         path = mount / "policy-qa.sqlite3"
         service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""})
-        with Load(service) as load:
-            time.sleep(0.5)
-            filler = mount / "filler"
+        filler = mount / "filler"
+
+        def fill() -> None:
             with open(filler, "wb") as out:
                 try:
                     while True:
@@ -192,15 +201,8 @@ def test_a_full_disk_is_503_and_heals_when_space_is_freed(tmp_path):
                         out.flush()
                 except OSError:
                     pass  # ENOSPC: the disk is full
-            fault = time.monotonic()
-            load.wait_for(503, after=fault)
-            assert not service.ready()
-            filler.unlink()
-            recovered = service.wait_ready()
-            load.wait_for(200, after=time.monotonic())
-            time.sleep(0.5)
-        load.check_replies()
-        assert load.acknowledged() <= stored_turns(f"sqlite:///{path}")
+
+        load, recovered = break_and_heal(service, f"sqlite:///{path}", fill, filler.unlink)
         print(f"\nDisk full: {load.summary()}; ready again {recovered * 1000:.0f} ms after space was freed")
     finally:
         if service is not None:
@@ -219,19 +221,7 @@ def test_postgresql_stopped_is_503_and_heals_when_it_is_back(tmp_path):
         server.start()
         url = server.new_database()
         service = Service(tmp_path, {"POLICY_QA_DATABASE_URL": url})
-        with Load(service) as load:
-            time.sleep(0.5)
-            server.halt()
-            fault = time.monotonic()
-            load.wait_for(503, after=fault)
-            assert not service.ready()
-            time.sleep(0.5)
-            server.launch()
-            recovered = service.wait_ready()
-            load.wait_for(200, after=time.monotonic())
-            time.sleep(0.5)
-        load.check_replies()
-        assert load.acknowledged() <= stored_turns(url)
+        load, recovered = break_and_heal(service, url, server.halt, server.launch)
         print(f"\nPostgreSQL stopped: {load.summary()}; ready again {recovered * 1000:.0f} ms after it accepted "
               "connections again")
     finally:
