@@ -256,3 +256,14 @@ def test_readyz_fails_and_answers_are_503_while_the_store_is_down(table_app):
         store.url, store.sqlite_path = f"sqlite:///{path}", path
     assert client.get("/readyz").status_code == 200
     assert json.loads(client.get("/readyz").get_data())["status"] == "ready"
+
+
+def test_the_service_starts_while_the_store_is_down(make_app, caplog):
+    """A database that does not answer at start: alive (/healthz), not ready, questions 503 — never a crash."""
+    app = make_app(DATABASE_URL="postgresql://nobody@127.0.0.1:9/gone")  # nothing listens on port 9
+    assert "STORE UNAVAILABLE AT START" in caplog.text
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
+    asked = client.post("/api/ask", json={"question": QUESTION})
+    assert asked.status_code == 503 and asked.get_json()["error"]["code"] == "unavailable"

@@ -27,6 +27,13 @@ QUESTIONS = ["耕地保有量目标是多少？", "那永久基本农田呢？",
 NOT_ROOT = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
 
 
+def without_override() -> list[str]:
+    """The command prefix that takes root's power to write read-only files away (none needed for other users)."""
+    if NOT_ROOT and subprocess.run([*NOT_ROOT, "true"], capture_output=True).returncode != 0:
+        pytest.skip("running as root and setpriv (util-linux) cannot drop CAP_DAC_OVERRIDE here")
+    return NOT_ROOT
+
+
 class Load:
     """Two clients asking without pause, each continuing its conversation; every reply kept with its start time."""
 
@@ -166,7 +173,8 @@ def break_and_heal(service: Service, url: str, breaks, heals) -> tuple[Load, flo
 
 def test_a_read_only_sqlite_file_is_503_and_heals_when_writable_again(tmp_path):
     path = tmp_path / "store" / "policy-qa.sqlite3"
-    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""}, NOT_ROOT)
+    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""},
+                      without_override())
 
     def make_read_only() -> None:
         path.chmod(0o444)
