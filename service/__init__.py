@@ -16,7 +16,7 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     """Settings -> engine -> app.extensions["qa"] -> blueprints. The only place that wires the app."""
     settings = load_settings(config)
     logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the chat blueprint serves /assets/; no empty /static/ route
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
     app.json.ensure_ascii = False

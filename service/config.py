@@ -47,6 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
             "`policy-qa purge`; 0 keeps them forever"),
     Setting("STORE_CLIENT_IP", 0, "1 stores the client IP address with each web turn; off by default"),
     Setting("ADMIN_TOKEN", "", "bearer token for /admin and /api/admin/; empty turns admin off", plain_env=True),
+    Setting("CONVERSATION_SECRET", "", "key that signs web conversation ids and derives the bots' ids; empty: a "
+            "random one made once and kept in the store"),
     Setting("INDEX_DIR", "var/index", "BM25 index artifact folder, built when missing or stale; empty: memory only"),
     Setting("RATE_LIMIT", "600 per minute", "questions per client on /api/ask and the bot routes (Flask-Limiter "
             "notation); a client is its address, or the Slack/Mattermost user of a verified bot request"),

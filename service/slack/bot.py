@@ -1,7 +1,6 @@
 """The Bolt app: slash commands, @mentions and direct messages answered from the engine, with sources."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -34,12 +33,6 @@ UNDELIVERABLE = frozenset({
 })
 
 
-def conversation_id(channel: str, *parts: str | None) -> str:
-    """A stable id per thread, DM or asker: follow-ups find the previous turn in whichever store holds it."""
-    key = "\x1f".join(p or "" for p in parts)
-    return f"{channel}-" + hashlib.sha256(key.encode()).hexdigest()[:40]
-
-
 def precheck(engine: QAEngine, question: str, usage: str, max_chars: int) -> str | None:
     """The reply to a question that should not reach the engine (empty, too long), or None."""
     if not question:
@@ -69,6 +62,7 @@ class SlackBot:
         config = flask_app.config
         self.flask_app = flask_app
         self.dedup = dedup
+        self.signing_secret = config["SLACK_SIGNING_SECRET"]
         self.token = config["SLACK_BOT_TOKEN"] or None
         self.response_type = config["SLACK_RESPONSE_TYPE"]
         budget = int(config["SLACK_ACK_BUDGET_MS"])
@@ -130,6 +124,10 @@ class SlackBot:
         return next()
 
     # ---- answering ------------------------------------------------------------------------
+    def conversation_id(self, *parts: str | None) -> str:
+        """Per thread, DM or asker; an HMAC under the server secret, so ids can be neither guessed nor reused."""
+        return self.flask_app.extensions["store"].channel_id("slack", *parts)
+
     def ask(self, question: str, cid: str, rid: str) -> dict:
         """The Block Kit reply to a question; an apology when the engine fails."""
         try:
@@ -147,7 +145,7 @@ class SlackBot:
         if early is not None:
             ack(response_type="ephemeral", **slack_notice(early))
             return
-        cid = conversation_id("slack", command.get("team_id"), command.get("channel_id"), command.get("user_id"))
+        cid = self.conversation_id(command.get("team_id"), command.get("channel_id"), command.get("user_id"))
         job = self.askers.submit(self.ask, question, cid, rid)
         if self.ack_budget > 0:
             try:
@@ -185,7 +183,7 @@ class SlackBot:
             return
         thread_ts = event.get("thread_ts") if is_dm else event.get("thread_ts") or ts
         team = body.get("team_id") or event.get("team")
-        cid = conversation_id("slack", team, channel, thread_ts or "")
+        cid = self.conversation_id(team, channel, thread_ts or "")
         question = slack_text(event.get("text") or "")
         early = precheck(self.flask_app.extensions["qa"], question, "@我 耕地保有量目标是多少？", self.max_chars)
         message = slack_notice(early) if early is not None else self.ask(question, cid, rid)

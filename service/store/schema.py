@@ -65,3 +65,13 @@ seen_events = sa.Table(
     sa.Column("seen_at", sa.DateTime(), nullable=False),
     sa.Index(None, "seen_at"),
 )
+
+# Secrets the deployment makes for itself when none is configured (the conversation-id key), shared by
+# every worker and host of one database.
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(), nullable=False),
+)

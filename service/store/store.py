@@ -1,15 +1,19 @@
 """Store: durable conversations, feedback, the unanswered queue and Slack event ids over SQLAlchemy Core."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import hmac
 import logging
 import os
 import re
+import secrets
+import sqlite3
 import threading
 import unicodedata
-import uuid
+import urllib.parse
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..qa.conversation import Turn
-from .schema import conversations, feedback, seen_events, turns
+from .schema import conversations, feedback, seen_events, server_secrets, turns
+
+log = logging.getLogger(__name__)
 
 # Set per request by the web adapter only when STORE_CLIENT_IP is on; the engine's
 # add_turn(cid, turn) call has no room for it, and other channels have no address.
@@ -29,6 +35,13 @@ NOT_WORD_RE = re.compile(r"[\W_]+", re.UNICODE)
 EVENT_ID_DAYS = 2
 EVENT_ID_CHARS = 255  # the column's width; longer keys are stored as their hash
 WRITE_ATTEMPTS = 5
+SECRET_NAME = "conversation_ids"
+READY_PROBE = "probe:readyz"  # the row /readyz rewrites to prove the store takes writes
+READY_MIN_FREE_BYTES = 1 << 20  # SQLite: less free space than this beside the file is not ready
+ID_NONCE_BYTES = 12
+ID_MAC_CHARS = 24
+HEX_RE = re.compile(r"[0-9a-f]+")
+MIGRATING = threading.Lock()  # alembic keeps its context in module globals: one migration at a time per process
 
 
 class UnknownConversation(LookupError):
@@ -55,43 +68,146 @@ def database_url(url: str, sqlite_path: str) -> str:
     return url
 
 
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, None when it does not exist: a replaced file has a new identity."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def read_identity(marker: Path) -> tuple[int, int] | None:
+    try:
+        device, inode = marker.read_text().split()
+        return int(device), int(inode)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def write_identity(marker: Path, identity: tuple[int, int]) -> None:
+    """Replace the marker atomically: a reader sees the old identity or the new one."""
+    temporary = marker.with_name(f"{marker.name}.{os.getpid()}")
+    temporary.write_text(f"{identity[0]} {identity[1]}\n")
+    os.replace(temporary, marker)
+
+
+@contextmanager
+def directory_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process on this host, on the folder itself (no lock file)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class Store:
-    """Conversations, feedback and Slack event ids in one SQL database: SQLite or PostgreSQL, same code."""
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened, or cannot vouch for a write (its file changed under it): answer 503."""
 
-    def __init__(self, url: str, busy_timeout_ms: int = 5000):
+
+class Store:
+    """Conversations, feedback and Slack event ids in one SQL database: SQLite or PostgreSQL, same code.
+
+    Every use first checks that the SQLite file is still the one the connections hold (device and inode):
+    a file deleted or replaced is reopened (a deleted one recreated empty and migrated, loudly), and a
+    write is acknowledged only if the file was not swapped while it ran. After a database error the
+    pooled connections are dropped, so a fault that was fixed (permissions, disk space, a restarted
+    PostgreSQL) heals on the next request without a restart.
+    """
+
+    def __init__(self, url: str, busy_timeout_ms: int = 5000, secret: str = ""):
         self.url = url
         self.busy_timeout_ms = busy_timeout_ms
         self._engine: sa.Engine | None = None
         self._pid = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._migrated = False
+        self._configured_secret = secret
+        self._secret: bytes | None = None
+        database = sa.make_url(url).database if url.startswith("sqlite") else None
+        self.sqlite_path = Path(database).absolute() if database and database != ":memory:" else None
+        self._identity: tuple[int, int] | None = None  # of the SQLite file the engine's connections open
 
     # ---- connections ----------------------------------------------------------------------
     @property
     def engine(self) -> sa.Engine:
-        """The engine of this process; a worker forked by gunicorn --preload builds its own."""
+        """The engine of this process, on the SQLite file now at the path (reopened if it was swapped)."""
         pid = os.getpid()
-        if self._engine is None or self._pid != pid:
+        if self._engine is None or self._pid != pid or self._swapped():
             with self._lock:
                 if self._engine is not None and self._pid != pid:
                     # the parent's pooled sockets: forget them without closing, they are still the parent's
                     self._engine.dispose(close=False)
                     self._engine = None
+                if self._engine is not None and self._swapped():
+                    # connections in use are closed when they are returned; their writes are refused
+                    self._engine.dispose()
+                    self._engine = None
                 if self._engine is None:
+                    if self.sqlite_path is not None:
+                        try:
+                            self._adopt_file()
+                        except (OSError, sqlite3.Error) as err:  # a read-only or full folder, say
+                            raise StoreUnavailable(f"cannot open {self.sqlite_path}: {err}") from err
                     self._engine = self._create_engine()
                     self._pid = pid
         return self._engine
 
+    def _swapped(self) -> bool:
+        return self.sqlite_path is not None and file_identity(self.sqlite_path) != self._identity
+
+    def _adopt_file(self) -> None:
+        """Before opening the SQLite file: create it if missing, and drop the WAL of a file it replaced.
+
+        Connections open the file with mode=rw, so only this step, under a lock every process on the
+        host shares, ever creates it. The identity the processes last agreed on is kept beside the
+        file: a different file at the path (deleted and recreated, or a backup moved over it) means
+        the -wal and -shm there belong to the old one, and SQLite would read them as the new one's.
+        """
+        path = self.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        marker = Path(f"{path}.identity")
+        with directory_lock(path.parent):
+            agreed = read_identity(marker)
+            current = file_identity(path)
+            if current is None or (agreed is not None and current != agreed):
+                if current is None and (agreed is not None or self._identity is not None):
+                    log.error("SQLITE FILE DELETED: %s is gone while the service runs; recreating an EMPTY store. "
+                              "Every turn stored before is lost unless restored from a backup.", path)
+                elif current is not None:
+                    log.error("SQLite file %s was replaced; opening the new file", path)
+                for stale in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    stale.unlink(missing_ok=True)
+                if current is None:
+                    sqlite3.connect(path).close()  # an empty database file
+                    current = file_identity(path)
+                self._migrated = False
+            if current != agreed:
+                write_identity(marker, current)
+        if self._identity is not None and current != self._identity:
+            self._migrated = False  # a file another process adopted: it may lack this version's tables
+        self._identity = current
+
     def _create_engine(self) -> sa.Engine:
         url = sa.make_url(self.url)
         if url.get_backend_name() != "sqlite":
-            return sa.create_engine(url, pool_pre_ping=True)
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+            connect_args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
+            return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        if self.sqlite_path is None:
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            # mode=rw: a connection never creates the file (an empty one, without tables, beside a stale WAL)
+            uri = f"file:{urllib.parse.quote(str(self.sqlite_path))}?mode=rw"
+            engine = sa.create_engine(
+                "sqlite://", poolclass=sa.pool.QueuePool,
+                creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+            )
         timeout = int(self.busy_timeout_ms)
 
         @sa.event.listens_for(engine, "connect")
@@ -114,11 +230,37 @@ class Store:
         return engine
 
     @contextmanager
-    def _writing(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(store_write=True)
-            with conn.begin():
-                yield conn
+    def _connection(self, write: bool = False) -> Iterator[sa.Connection]:
+        """A connection on a migrated database; for a write, one transaction that is known to have landed."""
+        try:
+            engine = self.engine
+            identity = self._identity
+            if not self._migrated:
+                self.migrate()
+            with engine.connect() as conn:
+                if write:
+                    conn.execution_options(store_write=True)
+                    with conn.begin():
+                        yield conn
+                else:
+                    yield conn
+        except sa.exc.DBAPIError as err:
+            if isinstance(err, sa.exc.OperationalError) or err.connection_invalidated:
+                # a connection opened read-only, on a full disk or to a server that went away is not
+                # reused: the next request opens a fresh one and sees whether the fault was fixed
+                self._discard()
+            raise
+        if write and self.sqlite_path is not None and file_identity(self.sqlite_path) != identity:
+            raise StoreUnavailable(f"{self.sqlite_path} was deleted or replaced during a write")
+
+    def _writing(self) -> AbstractContextManager[sa.Connection]:
+        return self._connection(write=True)
+
+    def _discard(self) -> None:
+        with self._lock:
+            if self._engine is not None and self._pid == os.getpid():
+                self._engine.dispose()
+                self._engine = None
 
     def dispose(self) -> None:
         """Close pooled connections (before gunicorn forks, and when a test is done)."""
@@ -132,18 +274,83 @@ class Store:
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         from .migrate import upgrade
 
-        upgrade(self.engine)
+        with MIGRATING:
+            upgrade(self.engine)
+        self._migrated = True
+        if self._secret is not None and not self._configured_secret:
+            # a recreated or restored database keeps the key this process already signs with, so the
+            # ids it gave out stay valid and every worker agrees on one key
+            self._keep_secret(self._secret.decode())
 
-    # ---- the engine's ConversationStore -------------------------------------------------------
+    def ready(self) -> None:
+        """Raise unless the store answers and accepts a write (the readiness probe)."""
+        if self.sqlite_path is not None:
+            # On a nearly full disk a small write can still land in WAL space already allocated while
+            # turns fail: readiness must not flap with it, so it also wants room for what comes next.
+            st = os.statvfs(self.sqlite_path.parent)
+            if st.f_bavail * st.f_frsize < READY_MIN_FREE_BYTES:
+                raise StoreUnavailable(f"only {st.f_bavail * st.f_frsize} bytes free beside {self.sqlite_path}")
+        try:
+            with self._writing() as conn:
+                conn.execute(sa.delete(seen_events).where(seen_events.c.event_id == READY_PROBE))
+                conn.execute(sa.insert(seen_events).values(event_id=READY_PROBE, seen_at=utcnow()))
+        except IntegrityError:
+            pass  # PostgreSQL: a simultaneous probe wrote the row first, which proves writes work just as well
+
+    # ---- conversation ids --------------------------------------------------------------------
+    def _key(self) -> bytes:
+        """The server secret conversation ids are signed with: the setting, else one kept in the store."""
+        if self._secret is None:
+            configured = self._configured_secret
+            self._secret = configured.encode() if configured else self._stored_secret()
+        return self._secret
+
+    def _stored_secret(self) -> bytes:
+        """A random per-deployment secret, made by whichever process asks first and shared by all."""
+        query = sa.select(server_secrets.c.value).where(server_secrets.c.name == SECRET_NAME)
+        with self._connection() as conn:
+            value = conn.execute(query).scalar()
+        if value is None:
+            self._keep_secret(secrets.token_hex(32))
+            with self._connection() as conn:
+                value = conn.execute(query).scalar_one()
+        return value.encode()
+
+    def _keep_secret(self, value: str) -> None:
+        """Store the key unless one is stored already (then that one wins)."""
+        try:
+            with self._writing() as conn:
+                if conn.execute(sa.select(server_secrets.c.name).where(
+                        server_secrets.c.name == SECRET_NAME)).first() is None:
+                    conn.execute(sa.insert(server_secrets).values(name=SECRET_NAME, value=value, created_at=utcnow()))
+        except IntegrityError:
+            pass  # another worker stored one at the same moment
+
+    def _mac(self, *parts: str) -> str:
+        return hmac.new(self._key(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
     def new_id(self) -> str:
-        return uuid.uuid4().hex
+        """An id for a conversation the web API opens: a random nonce and its signature."""
+        nonce = secrets.token_hex(ID_NONCE_BYTES)
+        return nonce + self._mac("web", nonce)[:ID_MAC_CHARS]
+
+    def issued(self, conversation_id: str) -> bool:
+        """True for an id new_id made here; Slack's and Mattermost's ids, and made-up ones, are not."""
+        nonce, mac = conversation_id[:-ID_MAC_CHARS], conversation_id[-ID_MAC_CHARS:]
+        if len(nonce) != 2 * ID_NONCE_BYTES or not HEX_RE.fullmatch(conversation_id):
+            return False
+        return hmac.compare_digest(mac, self._mac("web", nonce)[:ID_MAC_CHARS])
+
+    def channel_id(self, channel: str, *parts: str | None) -> str:
+        """A bot conversation's id, stable per thread, DM or asker, and unguessable without the secret."""
+        return f"{channel}-" + self._mac(channel, *(p or "" for p in parts))[:40]
 
     def last_turn(self, conversation_id: str) -> Turn | None:
         query = (
             sa.select(turns).where(turns.c.conversation_id == conversation_id)
             .order_by(turns.c.number.desc()).limit(1)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             row = conn.execute(query).first()
         if row is None:
             return None
@@ -234,7 +441,7 @@ class Store:
 
     # ---- reading for staff -------------------------------------------------------------------------
     def count_turns(self) -> int:
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(turns)).scalar_one()
 
     def conversation(self, conversation_id: str) -> list[dict]:
@@ -244,7 +451,7 @@ class Store:
             .select_from(turns.outerjoin(feedback, feedback.c.turn_id == turns.c.id))
             .where(turns.c.conversation_id == conversation_id).order_by(turns.c.number)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
     def stats(self, days: int = 30, queue_limit: int = 50, now: datetime | None = None) -> dict:
@@ -254,7 +461,7 @@ class Store:
         day = sa.func.date(turns.c.created_at)
         answered = sa.func.sum(sa.case((turns.c.answered, 1), else_=0))
         refused = sa.func.sum(sa.case((turns.c.kind == "refusal", 1), else_=0))
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             totals = conn.execute(
                 sa.select(sa.func.count(), answered, refused, sa.func.count(sa.distinct(turns.c.conversation_id)),
                           sa.func.avg(turns.c.latency_ms), sa.func.max(turns.c.latency_ms)).where(recent)
@@ -320,7 +527,7 @@ class Store:
             .group_by(turns.c.normalized, turns.c.top_clause_id)
             .order_by(last.desc(), turns.c.normalized).limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             rows = conn.execute(query).all()
         return [
             {"question": question, "normalized": normalized, "clause_id": clause_id, "count": count,
@@ -339,7 +546,7 @@ class Store:
             .select_from(turns.outerjoin(feedback, feedback.c.turn_id == turns.c.id))
             .where(turns.c.created_at >= since).order_by(turns.c.created_at, turns.c.id)
         )
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             for row in conn.execute(query):
                 yield dict(row._mapping)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template_string, request
 
@@ -11,6 +12,8 @@ from .errors import ApiError
 bp = Blueprint("admin", __name__)
 
 MAX_DAYS = 3650
+DAYS_RE = re.compile(r"[0-9]{1,4}")
+CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>政策问答 · 管理</title>
@@ -75,13 +78,14 @@ def require_token():
 @bp.after_request
 def private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Content-Security-Policy"] = CSP
     return response
 
 
 def read_days() -> int:
     raw = request.args.get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
+    # ASCII digits only: str.isdigit() also takes "¹", which int() refuses
+    if not DAYS_RE.fullmatch(raw) or not 1 <= int(raw) <= MAX_DAYS:
         raise ApiError(400, "invalid_days", f"days 须为 1 到 {MAX_DAYS} 之间的整数")
     return int(raw)
 

@@ -6,9 +6,9 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from ..store import Store, UnknownConversation, UnknownTurn, client_ip
-from .api import CONVERSATION_ID_RE, json_body
-from .errors import ApiError, error_response
+from ..store import Store, StoreUnavailable, UnknownConversation, UnknownTurn, client_ip
+from .api import CONVERSATION_ID_RE, check_text, json_body
+from .errors import ApiError, error_response, logged_path, wants_json
 
 bp = Blueprint("feedback", __name__)
 log = logging.getLogger(__name__)
@@ -27,10 +27,11 @@ def remember_client():
 
 
 @bp.app_errorhandler(OperationalError)
-def database_unavailable(err: OperationalError):
-    """The database is down or locked past the busy timeout: say so (503), not 'internal error'."""
-    log.error("store unavailable on %s: %s", request.path, err.orig or err)
-    if request.path.startswith("/api/"):
+@bp.app_errorhandler(StoreUnavailable)
+def database_unavailable(err: Exception):
+    """The database is down, read-only, full, swapped or locked past the busy timeout: 503, nothing acknowledged."""
+    log.error("store unavailable on %s: %s", logged_path(), str(getattr(err, "orig", None) or err)[:300])
+    if wants_json():
         response = error_response(503, "unavailable", "服务暂时不可用，请稍后再试")
     else:
         response = current_app.response_class("服务暂时不可用，请稍后再试\n", 503, mimetype="text/plain")
@@ -43,11 +44,13 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
     conversation_id = body.get("conversation_id")
     if conversation_id in (None, ""):
         raise ApiError(400, "missing_conversation_id", "缺少 conversation_id 字段")
-    if not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.match(conversation_id):
+    if not isinstance(conversation_id, str) or not CONVERSATION_ID_RE.fullmatch(conversation_id):
         raise ApiError(400, "invalid_conversation_id", "conversation_id 格式不正确")
     turn = body.get("turn")
     if turn is None:
         raise ApiError(400, "missing_turn", "缺少 turn 字段")
+    if isinstance(turn, float) and turn.is_integer():
+        turn = int(turn)  # 3.0 is the integer 3 in JSON (and in the OpenAPI schema)
     # bool is an int in Python; true/false is not a turn number
     if isinstance(turn, bool) or not isinstance(turn, int) or not 1 <= turn <= 1_000_000:
         raise ApiError(400, "invalid_turn", "turn 须为正整数")
@@ -58,7 +61,7 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
     if comment is not None:
         if not isinstance(comment, str):
             raise ApiError(400, "invalid_comment", "comment 须为字符串")
-        comment = comment.strip() or None
+        comment = check_text(comment).strip() or None
         if comment and len(comment) > MAX_COMMENT_CHARS:
             raise ApiError(400, "comment_too_long", f"意见不能超过 {MAX_COMMENT_CHARS} 个字")
     return conversation_id, turn, rating, comment
@@ -67,6 +70,9 @@ def read_vote(body: dict) -> tuple[str, int, str, str | None]:
 @bp.post("/api/feedback")
 def post_feedback():
     conversation_id, turn, rating, comment = read_vote(json_body())
+    if not store().issued(conversation_id):
+        # a bot's conversation, or an id this service never gave out: as unknown as a missing one
+        raise ApiError(404, "unknown_conversation", "找不到该对话")
     try:
         replaced = store().set_feedback(conversation_id, turn, rating, comment)
     except UnknownConversation as err:

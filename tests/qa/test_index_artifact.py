@@ -15,6 +15,7 @@ from service.qa.engine import QAEngine
 from service.qa.index import ARRAYS, FORMAT_VERSION, ClauseIndex, read_meta
 from service.qa.ingest import ingest
 from service.qa.tokenize import Tokenizer, Vocabulary
+from tests.conftest import isolated
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
@@ -121,7 +122,7 @@ def test_cli_build_index_then_up_to_date(tmp_path, monkeypatch, capsys):
 
 def test_app_builds_artifact_at_first_start_and_answers_the_same(tmp_path):
     folder = tmp_path / "index"
-    config = {"CORPUS_DIR": str(CORPUS), "PROMPTS_DIR": str(PROMPTS), "INDEX_DIR": str(folder)}
+    config = isolated(tmp_path, INDEX_DIR=str(folder))
     first = create_app(config)
     assert read_meta(folder) is not None
     second = create_app(config)  # maps the artifact the first one wrote

@@ -8,8 +8,6 @@ import uuid
 
 from slack_sdk.signature import SignatureVerifier
 
-from service.slack.bot import conversation_id
-
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 MM_TOKEN = "mm-test-token"
@@ -57,4 +55,5 @@ def post_signed(client, path: str, body: str, content_type: str = FORM, headers:
 
 def last_turn(app, channel: str, *parts: str):
     """The latest turn the app's engine stored for the conversation these Slack ids name."""
-    return app.extensions["qa"].store.last_turn(conversation_id(channel, *parts))
+    store = app.extensions["store"]
+    return store.last_turn(store.channel_id(channel, *parts))

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 
-from service import create_app
 from service.config import load_settings
 from tests.slack.slack_helpers import JSON_CT, post_signed
 
@@ -48,6 +47,6 @@ def test_only_secrets_have_plain_names(monkeypatch):
     ({"MATTERMOST_RESPONSE_TYPE": "everyone"}, "MATTERMOST_RESPONSE_TYPE"),
     ({"SLACK_SIGNING_SECRET": "s", "SLACK_ACK_BUDGET_MS": 3000}, "SLACK_ACK_BUDGET_MS"),
 ])
-def test_bad_settings_refused_at_start(qa_engine, config, problem):
+def test_bad_settings_refused_at_start(make_app, config, problem):
     with pytest.raises(ValueError, match=problem):
-        create_app({"SLACK_SIGNING_SECRET": "", "MATTERMOST_TOKEN": "", **config}, engine=qa_engine)
+        make_app(**{"SLACK_SIGNING_SECRET": "", "MATTERMOST_TOKEN": "", **config})

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from service.store import Store
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,12 +25,6 @@ def unavailable(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: run .ci/store-deps.sh)")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def postgres_bin() -> Path | None:
@@ -60,16 +55,20 @@ class PostgresServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        data = str(self.datadir / "data")
         subprocess.run(
-            [str(self.bindir / "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-             "--locale=C.UTF-8" if Path("/usr/lib/locale/C.utf8").exists() else "--no-locale"],
+            [str(self.bindir / "initdb"), "-D", str(self.datadir / "data"), "-U", "postgres", "-A", "trust",
+             "-E", "UTF8", "--locale=C.UTF-8" if Path("/usr/lib/locale/C.utf8").exists() else "--no-locale"],
             user=self.user, check=True, capture_output=True, cwd=self.datadir,
         )
-        self.log = open(self.datadir / "server.log", "wb")  # closed in stop()
+        self.launch()
+
+    def launch(self) -> None:
+        """Run the server on the initialized data folder (again, after halt()) and wait until it answers."""
+        if not hasattr(self, "log"):
+            self.log = open(self.datadir / "server.log", "wb")  # closed in stop()
         self.process = subprocess.Popen(
-            [str(self.bindir / "postgres"), "-D", data, "-p", str(self.port), "-h", "127.0.0.1",
-             "-k", str(self.datadir), "-c", "fsync=off", "-c", "synchronous_commit=off",
+            [str(self.bindir / "postgres"), "-D", str(self.datadir / "data"), "-p", str(self.port),
+             "-h", "127.0.0.1", "-k", str(self.datadir), "-c", "fsync=off", "-c", "synchronous_commit=off",
              "-c", "full_page_writes=off", "-c", "max_connections=200"],
             user=self.user, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.datadir,
         )
@@ -99,7 +98,8 @@ class PostgresServer:
         self._admin(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: clients are disconnected), keeping its data for launch()."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(2)  # SIGINT: fast shutdown
             try:
@@ -107,6 +107,9 @@ class PostgresServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def stop(self) -> None:
+        self.halt()
         if hasattr(self, "log"):
             self.log.close()
         shutil.rmtree(self.datadir, ignore_errors=True)

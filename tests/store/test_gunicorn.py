@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from service.store import Store
+from tests.servers import Service
 
-from .conftest import ROOT, database_url, free_port
+from .conftest import database_url
 
 WORKERS = 4
 # The access log names the worker (pid) that served each request and the test's label for it.
@@ -34,30 +31,13 @@ CHAINS = [
 ]
 
 
-class Gunicorn:
+class Gunicorn(Service):
+    """4 workers whose access log names the worker (pid) that served each labelled request."""
+
     def __init__(self, url: str, tmp):
-        self.port = free_port()
         self.access_log = tmp / "access.log"
-        env = {**os.environ, "POLICY_QA_DATABASE_URL": url, "POLICY_QA_LOG_LEVEL": "WARNING"}
-        self.error_log = tmp / "error.log"
-        self._errors = open(self.error_log, "wb")  # closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--preload", "--workers", str(WORKERS),
-             "--bind", f"127.0.0.1:{self.port}", "--access-logfile", str(self.access_log),
-             "--access-logformat", LOG_FORMAT, "service.wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self._errors,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("gunicorn exited:\n" + self.error_log.read_text())
-            try:
-                self.request("GET", "/healthz", label="startup")
-                return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not come up:\n" + self.error_log.read_text())
+        super().__init__(tmp, {"POLICY_QA_DATABASE_URL": url}, workers=WORKERS, options=[
+            "--access-logfile", str(self.access_log), "--access-logformat", LOG_FORMAT])
 
     def request(self, method: str, path: str, body: dict | None = None, label: str = "-") -> dict:
         data = json.dumps(body).encode() if body is not None else None
@@ -79,16 +59,6 @@ class Gunicorn:
             served[label].add(pid)
         return served
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._errors.close()
-
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def served(request, tmp_path_factory):
@@ -100,8 +70,7 @@ def served(request, tmp_path_factory):
     yield server, store
     store.dispose()
     server.stop()
-    errors = server.error_log.read_text()
-    assert "Traceback" not in errors, errors
+    assert "Traceback" not in server.log(), server.log()
 
 
 def test_follow_ups_are_understood_whichever_worker_takes_them(served):

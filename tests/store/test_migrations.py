@@ -27,7 +27,7 @@ def test_upgrade_from_empty_reaches_head_and_is_idempotent(empty_url):
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         assert current(store.engine) == head
         tables = set(sa.inspect(store.engine).get_table_names())
-        assert {"conversations", "turns", "feedback", "seen_events", "alembic_version"} == tables
+        assert {"conversations", "turns", "feedback", "seen_events", "server_secrets", "alembic_version"} == tables
     finally:
         store.dispose()
 

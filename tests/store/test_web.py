@@ -3,13 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
-
-from service import create_app
-from service.config import load_settings
-from service.qa.engine import QAEngine
 
 from .conftest import free_port
 
@@ -17,27 +12,9 @@ TOKEN = "t0ken-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def sqlite_config(path: Path, **settings) -> dict:
-    """A SQLite file of the test's own, whatever DATABASE_URL the environment has."""
-    return {"DATABASE_URL": "", "SQLITE_PATH": str(path), **settings}
-
-
-@pytest.fixture(scope="module")
-def engine() -> QAEngine:
-    settings = load_settings()
-    return QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
-
-
 @pytest.fixture
-def app(engine, tmp_path):
-    app = create_app(sqlite_config(tmp_path / "web.sqlite3", ADMIN_TOKEN=TOKEN), engine=engine)
-    yield app
-    app.extensions["store"].dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def app(make_app):
+    return make_app(ADMIN_TOKEN=TOKEN)
 
 
 def ask(client, question: str, conversation_id: str | None = None) -> dict:
@@ -102,15 +79,11 @@ def test_feedback_body_errors_match_api_ask(client):
     assert client.get("/api/feedback").status_code == 405
 
 
-def test_admin_is_off_without_a_token(engine, tmp_path):
-    app = create_app(sqlite_config(tmp_path / "off.sqlite3", ADMIN_TOKEN=""), engine=engine)
-    client = app.test_client()
-    try:
-        for path in ("/admin", "/api/admin/stats", "/api/admin/turns.csv"):
-            assert client.get(path, headers={"Authorization": "Bearer "}).status_code == 404
-        assert client.get("/api/admin/stats").get_json()["error"]["code"] == "not_found"
-    finally:
-        app.extensions["store"].dispose()
+def test_admin_is_off_without_a_token(make_app):
+    client = make_app(ADMIN_TOKEN="").test_client()
+    for path in ("/admin", "/api/admin/stats", "/api/admin/turns.csv"):
+        assert client.get(path, headers={"Authorization": "Bearer "}).status_code == 404
+    assert client.get("/api/admin/stats").get_json()["error"]["code"] == "not_found"
 
 
 @pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer"])
@@ -170,25 +143,22 @@ def test_csv_exports_defuse_formulas(client):
     assert rows and all(not r["question"].startswith("=") for r in rows)
 
 
-def test_client_ip_is_kept_only_when_the_setting_is_on(engine, tmp_path):
+def test_client_ip_is_kept_only_when_the_setting_is_on(make_app):
     for flag, expected in ((0, None), (1, "203.0.113.9")):
-        app = create_app(sqlite_config(tmp_path / f"ip{flag}.sqlite3", STORE_CLIENT_IP=flag), engine=engine)
-        try:
-            client = app.test_client()
-            reply = client.post("/api/ask", json={"question": "耕地保有量目标是多少？"},
-                                environ_base={"REMOTE_ADDR": "203.0.113.9"})
-            turns = app.extensions["store"].conversation(reply.get_json()["conversation_id"])
-            assert [t["client_ip"] for t in turns] == [expected]
-        finally:
-            app.extensions["store"].dispose()
+        app = make_app(STORE_CLIENT_IP=flag)
+        reply = app.test_client().post("/api/ask", json={"question": "耕地保有量目标是多少？"},
+                                       environ_base={"REMOTE_ADDR": "203.0.113.9"})
+        turns = app.extensions["store"].conversation(reply.get_json()["conversation_id"])
+        assert [t["client_ip"] for t in turns] == [expected]
 
 
 def test_a_database_that_went_away_is_a_503_not_a_500(app, client):
     store = app.extensions["store"]
+    cid = store.new_id()  # a well-formed id of this server's, so that feedback gets as far as the database
     store.dispose()
-    store.url = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone"  # nothing listens there
+    store.url, store.sqlite_path = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone", None  # nothing there
     for path, body in (("/api/ask", {"question": "耕地保有量目标是多少？"}),
-                       ("/api/feedback", {"conversation_id": "abc", "turn": 1, "rating": "up"})):
+                       ("/api/feedback", {"conversation_id": cid, "turn": 1, "rating": "up"})):
         reply = client.post(path, json=body)
         assert reply.status_code == 503
         assert reply.get_json()["error"]["code"] == "unavailable"

@@ -11,8 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from service import create_app
-from service.config import load_settings
-from service.qa.engine import QAEngine
+from tests.conftest import isolated
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -22,30 +21,16 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def engine() -> QAEngine:
-    settings = load_settings()
-    return QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]))
-
-
-@pytest.fixture
-def app(engine):
-    return create_app({"LOG_LEVEL": "WARNING"}, engine=engine)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="session")
-def live_server(engine) -> Iterator[str]:
+def live_server(engine, tmp_path_factory) -> Iterator[str]:
     """The real app on a free loopback port, served by werkzeug in a thread for the whole session."""
-    server = make_server("127.0.0.1", 0, create_app({"LOG_LEVEL": "WARNING"}, engine=engine), threaded=True)
+    app = create_app(isolated(tmp_path_factory.mktemp("live")), engine=engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+    app.extensions["store"].dispose()
 
 
 @pytest.fixture(scope="session")
