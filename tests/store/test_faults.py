@@ -160,6 +160,10 @@ def break_and_heal(service: Service, url: str, breaks, heals) -> tuple[Load, flo
         time.sleep(0.5)
         breaks()
         load.wait_for(503, after=time.monotonic())
+        # every worker must see the fault: one reloaded by SIGHUP may still be draining for a few seconds
+        deadline = time.monotonic() + 15
+        while service.ready() and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert not service.ready()
         time.sleep(0.5)
         heals()
