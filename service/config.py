@@ -48,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STORE_CLIENT_IP", 0, "1 stores the client IP address with each web turn; off by default"),
     Setting("ADMIN_TOKEN", "", "bearer token for /admin and /api/admin/; empty turns admin off", plain_env=True),
     Setting("INDEX_DIR", "var/index", "BM25 index artifact folder, built when missing or stale; empty: memory only"),
+    Setting("RELOAD_CHECK_MS", 1000, "how often a process looks for a newly published index generation (ms)"),
+    Setting("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, "largest document accepted by POST /api/admin/documents (bytes)"),
+    Setting("UPLOAD_EXTRACT_SECONDS", 60, "time limit for reading an added document (seconds)"),
 )
 
 

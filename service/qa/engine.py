@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import answer as compose
-from .build import load_or_build
 from .conversation import ConversationStore, MemoryStore, Turn, is_followup, resolve_followup
-from .ingest import Report, fold, ingest
+from .generations import open_corpus
+from .ingest import fold
 from .models import Answer, Citation, Clause, Document
 from .templates import Templates
 from .tokenize import ENTITY_TAGS, Tokenizer, Vocabulary, normalize, years
@@ -86,19 +86,18 @@ class QAEngine:
     """Ingest once, index once, answer many times; thread-safe for reading."""
 
     def __init__(self, corpus_dir: Path, prompts_dir: Path, store: ConversationStore | None = None,
-                 index_dir: Path | None = None):
+                 index_dir: Path | None = None, resources: QAEngine | None = None):
         self.corpus_dir = corpus_dir
-        self.report: Report = ingest(corpus_dir)
+        # a corpus change reuses the running engine's process-wide parts (service/live.py)
+        self.tokenizer = resources.tokenizer if resources else Tokenizer(Vocabulary.load(corpus_dir))
+        self.templates = resources.templates if resources else Templates.load(prompts_dir)
+        # the index generation in index_dir is reused while it is for these raw files and this tokenizer
+        self.report, self.index = open_corpus(corpus_dir, index_dir, self.tokenizer, self._indexed_text)
         self.documents: dict[str, Document] = {d.id: d for d in self.report.documents}
         self.clauses: list[Clause] = self.report.clauses
         self.by_id: dict[str, Clause] = {c.id: c for c in self.clauses}
-        self.tokenizer = Tokenizer(Vocabulary.load(corpus_dir))
-        self.templates = Templates.load(prompts_dir)
         self.refusal_text = self.templates.render("refusal")
         self.help_text = self.templates.render("help")
-        # the index artifact in index_dir is reused while it matches these texts and this tokenizer
-        texts = [self._indexed_text(c) for c in self.clauses]
-        self.index = load_or_build(index_dir, self.clauses, texts, self.tokenizer)
         # folded forms, made once: what coverage and scope checks search in
         self._near = {c.id: fold(f"{c.section}{c.text}").lower() for c in self.clauses}
         self._title = {d.id: fold(d.title).lower() for d in self.report.documents}

@@ -25,6 +25,8 @@ import tomllib
 
 from .models import Clause, Document, Span
 
+# The raw file kinds ingest() reads; `policy-qa add` and the upload API accept exactly these.
+SUPPORTED_SUFFIXES = (".txt",)
 CN_NUM = "一二三四五六七八九十"
 FINAL_PUNCT = "。！？!?；;：:…"
 CLOSE_QUOTES = "”’」』）)"
@@ -231,25 +233,33 @@ def _is_headline(text: str, allow_comma: bool = False) -> bool:
     return text.count("“") == text.count("”") and text.count("（") == text.count("）")
 
 
-def _match_title(lines: list[Line], i: int, catalog: list[DocMeta]) -> tuple[str, int] | None:
+def title_lookup(catalog: list[DocMeta]) -> dict[str, str]:
+    """Folded title or alias -> doc id (the first entry naming it wins), so matching a line costs one lookup."""
+    out: dict[str, str] = {}
+    for meta in catalog:
+        for title in meta.folded_titles():
+            out.setdefault(title, meta.id)
+    return out
+
+
+def _match_title(lines: list[Line], i: int, titles: dict[str, str]) -> tuple[str, int] | None:
     """A catalog title printed on lines[i : i+k] (k <= 3); returns (doc id, k)."""
     for k in (1, 2, 3):
         if i + k > len(lines):
             break
-        joined = _fold_title("".join(line.text for line in lines[i : i + k]))
-        for meta in catalog:
-            if joined in meta.folded_titles():
-                return meta.id, k
+        doc_id = titles.get(_fold_title("".join(line.text for line in lines[i : i + k])))
+        if doc_id is not None:
+            return doc_id, k
     return None
 
 
-def take_title_blocks(fragment: Fragment, catalog: list[DocMeta]) -> None:
+def take_title_blocks(fragment: Fragment, titles: dict[str, str]) -> None:
     """Move catalog title blocks (and their date lines) at either end of a fragment out of its text."""
     lines = fragment.lines
     # at the head, possibly after a headline-only fragment was glued on
     i = 0
     while i < len(lines):
-        hit = _match_title(lines, i, catalog)
+        hit = _match_title(lines, i, titles)
         if not hit:
             break
         fragment.titles.add(hit[0])
@@ -265,7 +275,7 @@ def take_title_blocks(fragment: Fragment, catalog: list[DocMeta]) -> None:
     lines = fragment.lines
     for k in (3, 2, 1):
         if len(lines) > k:
-            hit = _match_title(lines, len(lines) - k, catalog)
+            hit = _match_title(lines, len(lines) - k, titles)
             if hit and hit[1] == k:
                 fragment.titles.add(hit[0])
                 fragment.lines = lines[: len(lines) - k]
@@ -471,6 +481,7 @@ def merge_copies(copies: list[Copy]) -> tuple[list[tuple[Unit, str, list[Span]]]
 def ingest(corpus_dir: Path) -> Report:
     """Read corpus/raw/*.txt with corpus/documents.toml into documents and clauses."""
     catalog = load_catalog(corpus_dir / "documents.toml")
+    titles = title_lookup(catalog)
     copies: dict[str, list[Copy]] = {}
     news: list[tuple[Document, list[Unit]]] = []
     news_counts: dict[str, int] = {}
@@ -480,7 +491,7 @@ def ingest(corpus_dir: Path) -> Report:
         raw = path.read_text(encoding="utf-8")
         fragments = split_fragments(read_lines(raw))
         for fragment in fragments:
-            take_title_blocks(fragment, catalog)
+            take_title_blocks(fragment, titles)
         page_titles = set().union(*(f.titles for f in fragments)) if fragments else set()
         pending: list[Line] = []
         n_news = 0
