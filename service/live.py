@@ -47,6 +47,12 @@ class LiveEngine:
         pinned = getattr(self._request, "engine", None)
         return pinned if pinned is not None else self._engine
 
+    @property
+    def switching(self) -> bool:
+        """A new engine is being built or waits for the next request."""
+        builder = self._builder
+        return self._pending is not None or (builder is not None and builder.is_alive())
+
     def __getattr__(self, name: str):
         return getattr(self.engine, name)
 
