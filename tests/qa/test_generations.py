@@ -122,3 +122,10 @@ def test_catalog_titles_are_matched_by_lookup_not_by_scanning():
     assert titles[ingest_module._fold_title("别名5")] == "d5"
     twice = catalog + [ingest_module.DocMeta("later", "第1号文件标题", (), "", "", "policy")]
     assert ingest_module.title_lookup(twice)[ingest_module._fold_title("第1号文件标题")] == "d1"  # first wins
+
+
+def test_unwritable_index_folder_still_serves_from_memory(tmp_path, tokenizer):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    report, index = open_(CORPUS, blocker / "index", tokenizer)
+    assert index.n == len(report.clauses) and index.search(tokenizer.tokens("耕地保有量"), 5)
