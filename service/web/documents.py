@@ -1,6 +1,7 @@
 """POST /api/admin/documents (multipart upload), DELETE /api/admin/documents/<id>, GET the list: admin token."""
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
@@ -36,11 +37,9 @@ def folders() -> tuple[Path, Path | None]:
 @bp.get("/api/admin/documents")
 def listing():
     qa = engine()
-    units: dict[str, int] = {}
-    for c in qa.clauses:
-        units[c.doc_id] = units.get(c.doc_id, 0) + 1
+    units = Counter(c.doc_id for c in qa.clauses)
     return jsonify({"documents": [
-        {"id": d.id, "title": d.title, "issuer": d.issuer, "date": d.date, "kind": d.kind, "units": units.get(d.id, 0)}
+        {"id": d.id, "title": d.title, "issuer": d.issuer, "date": d.date, "kind": d.kind, "units": units[d.id]}
         for d in qa.documents.values()]})
 
 
