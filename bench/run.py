@@ -519,8 +519,10 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--port", type=int, default=18650)
     parser.add_argument("--workdir", default=None, help="scratch folder (default: a temporary one)")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    parser.add_argument("--out", default=None, help="results file stem (default bench/results, "
+                        "bench/cold-start with --cold-start)")
     args = parser.parse_args()
+    args.out = args.out or str(ROOT / "bench" / ("cold-start" if args.cold_start else "results"))
 
     from service.qa.engine import QAEngine
 

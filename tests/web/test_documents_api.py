@@ -21,8 +21,8 @@ DATA = ROOT / "tests" / "data" / "add"
 TOKEN = "docs-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ELEVATOR = DATA / "qingshan-elevator.txt"
-ELEVATOR_TITLE = "青山县既有住宅加装电梯补助实施方案"
-QUESTION = "青山县加装电梯每台补助多少钱？"
+ELEVATOR_TITLE = "青山区既有住宅加装电梯补助实施方案"
+QUESTION = "青山区加装电梯每台补助多少钱？"
 
 
 @pytest.fixture
@@ -77,13 +77,13 @@ def test_upload_preview_publish_and_delete(corpus, tmp_path):
 
     # a preview shows the tree and the metadata and changes nothing
     reply = upload(client, ELEVATOR.name, ELEVATOR.read_bytes(), preview=True, title=ELEVATOR_TITLE,
-                   issuer="青山县人民政府", date="2025-03-01")
+                   issuer="青山区人民政府", date="2025-03-01")
     assert reply.status_code == 200, reply.get_json()
     body = reply.get_json()
     assert body["preview"] and not body["published"]
     (doc,) = body["documents"]
     assert (doc["id"], doc["title"], doc["issuer"], doc["date"]) == (
-        "qingshan-elevator", ELEVATOR_TITLE, "青山县人民政府", "2025-03-01")
+        "qingshan-elevator", ELEVATOR_TITLE, "青山区人民政府", "2025-03-01")
     assert [(s["title"], [u["number"] for u in s["units"]]) for s in doc["sections"]] == [
         ("引言", [""]), ("一、适用范围", ["（一）", "（二）"]), ("二、补助标准", ["（一）", "（二）", "（三）"]),
         ("三、申请程序", ["（一）", "（二）"])]
@@ -93,7 +93,7 @@ def test_upload_preview_publish_and_delete(corpus, tmp_path):
 
     # published: a path in the name is dropped, the catalog gains one entry bound to the file
     reply = upload(client, "../../" + ELEVATOR.name, ELEVATOR.read_bytes(), title=ELEVATOR_TITLE,
-                   issuer="青山县人民政府", date="2025-03-01")
+                   issuer="青山区人民政府", date="2025-03-01")
     assert reply.status_code == 201, reply.get_json()
     assert reply.get_json()["generation"] == 2 and reply.get_json()["files"] == [ELEVATOR.name]
     assert (corpus / "raw" / ELEVATOR.name).read_bytes() == ELEVATOR.read_bytes()
@@ -101,11 +101,11 @@ def test_upload_preview_publish_and_delete(corpus, tmp_path):
     after = tomllib.loads((corpus / "documents.toml").read_text(encoding="utf-8"))["document"]
     assert after[:-1] == before
     assert after[-1] == {"file": ELEVATOR.name, "id": "qingshan-elevator", "title": ELEVATOR_TITLE,
-                         "issuer": "青山县人民政府", "date": "2025-03-01"}
+                         "issuer": "青山区人民政府", "date": "2025-03-01"}
     assert (corpus / "documents.toml").read_bytes().startswith(catalog_before.rstrip())
     assert answered(client, QUESTION)
     listing = client.get("/api/admin/documents", headers=AUTH).get_json()["documents"]
-    assert {"id": "qingshan-elevator", "title": ELEVATOR_TITLE, "issuer": "青山县人民政府", "date": "2025-03-01",
+    assert {"id": "qingshan-elevator", "title": ELEVATOR_TITLE, "issuer": "青山区人民政府", "date": "2025-03-01",
             "kind": "policy", "units": 8} in listing
     assert client.get("/documents/qingshan-elevator").status_code == 200
 
@@ -131,7 +131,7 @@ def test_upload_has_its_own_body_limit(corpus, tmp_path):
     app = make_app(corpus, tmp_path, UPLOAD_MAX_BYTES=40_000)
     client = app.test_client()
     text = ELEVATOR.read_text(encoding="utf-8")
-    article = "（一）本方案自印发之日起施行，由县住房和城乡建设局负责解释。\n\n"
+    article = "（一）本方案自印发之日起施行，由区住房和城乡建设局负责解释。\n\n"
     big = (text + "\n四、附则\n\n" + article * 300).encode()
     assert 16 * 1024 < len(big) < 40_000
     reply = upload(client, "big.txt", big, preview=True, title=ELEVATOR_TITLE)

@@ -28,7 +28,7 @@ DATA = ROOT / "tests" / "data" / "add"
 WORKERS = 3
 TOKEN = "test-admin-token"
 SEED_Q = ("耕地保有量目标是多少？", "18.65亿亩")
-ELEVATOR_Q = ("青山县加装电梯每台补助多少钱？", "15万元")
+ELEVATOR_Q = ("青山区加装电梯每台补助多少钱？", "15万元")
 LIBRARY_Q = ("河西区社区图书室藏书不少于多少册？", "3000册")
 SWITCH_WITHIN_S = 20
 
@@ -199,7 +199,7 @@ def test_add_and_remove_switch_every_worker_without_a_failed_request(service, tm
         # 1. the command line, in another process, as an operator would run it
         added = subprocess.run(
             [sys.executable, "-m", "service.cli", "add", str(DATA / "qingshan-elevator.txt"),
-             "--title", "青山县既有住宅加装电梯补助实施方案", "--issuer", "青山县人民政府", "--date", "2025-03-01"],
+             "--title", "青山区既有住宅加装电梯补助实施方案", "--issuer", "青山区人民政府", "--date", "2025-03-01"],
             cwd=ROOT, env=service.env, capture_output=True, text=True, timeout=120)
         assert added.returncode == 0, added.stderr
         assert "二、补助标准 (3) （一）（二）（三）" in added.stdout and "published index generation 2" in added.stdout
@@ -226,7 +226,7 @@ def test_add_and_remove_switch_every_worker_without_a_failed_request(service, tm
         askers.wait(LIBRARY_Q[0], True, t_remove, workers)
 
     status, page = service.call("GET", "/documents/qingshan-elevator")
-    assert status == 410 and "已被移除" in page.decode() and "青山县既有住宅加装电梯补助实施方案" in page.decode()
+    assert status == 410 and "已被移除" in page.decode() and "青山区既有住宅加装电梯补助实施方案" in page.decode()
     assert service.workers() == workers  # no worker was restarted to switch
     total = len(askers.records)
     print(f"live switch: {total} questions, {len(askers.failures)} failed; every worker switched "
