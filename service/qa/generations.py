@@ -29,7 +29,6 @@ from pathlib import Path
 
 from . import index as bm25
 from . import ingest as ingest_module
-from . import models
 from .build import artifact_meta, build_index, tokenizer_hash
 from .index import ClauseIndex, read_meta
 from .ingest import SUPPORTED_SUFFIXES, Report, ingest
@@ -43,7 +42,7 @@ LOCK = ".lock"
 REPORT = "report.pickle"
 INGEST = "ingest.json"
 KEEP = 3
-# Bump when what a generation stores changes shape (the ingest and model sources are hashed anyway).
+# Bump when what a generation stores changes shape (the service/qa sources are hashed anyway).
 CACHE_VERSION = 1
 
 
@@ -87,15 +86,16 @@ def file_sha256(path: Path) -> str:
 
 
 def code_hash() -> str:
-    """Identity of the ingest code and the models it pickles: their source files' bytes."""
+    """Identity of the code that makes the cached documents: every module of service/qa (ingest and what it imports).
+
+    Hashing the whole package over-invalidates (an edit to the answer logic re-ingests once after the
+    deploy), but a module ingest starts to import can never leave a stale cache behind.
+    """
     h = hashlib.sha256(f"cache {CACHE_VERSION} python {sys.version_info[:2]}".encode())
-    for module in (ingest_module, models):
-        path = Path(module.__file__)
-        # ingest may become a package: then every module in it counts
-        files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
-        for f in files:
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
+    package = Path(ingest_module.__file__).resolve().parent
+    for f in sorted(package.rglob("*.py")):
+        h.update(str(f.relative_to(package)).encode())
+        h.update(f.read_bytes())
     return h.hexdigest()
 
 
