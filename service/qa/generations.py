@@ -31,7 +31,7 @@ from . import index as bm25
 from . import ingest as ingest_module
 from .build import artifact_meta, build_index, tokenizer_hash
 from .index import ClauseIndex, read_meta
-from .ingest import SUPPORTED_SUFFIXES, Report, ingest
+from .ingest import Report, ingest
 from .models import Clause
 from .tokenize import Tokenizer
 
@@ -44,6 +44,7 @@ INGEST = "ingest.json"
 KEEP = 3
 # Bump when what a generation stores changes shape (the service/qa sources are hashed anyway).
 CACHE_VERSION = 1
+DERIVED_SUFFIX = ".txt"  # ingestion keeps a UTF-8 text of a PDF, DOCX or HTML source as <name>.txt beside it
 
 
 class LockTimeout(RuntimeError):
@@ -71,10 +72,19 @@ def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
 
 
 def raw_files(corpus_dir: Path) -> list[Path]:
-    """The raw files ingest() reads, in name order."""
+    """The source files of raw/ in name order: hidden files and extracted texts (x.pdf.txt beside x.pdf) aside.
+
+    Every source counts, whatever its suffix: ingest reads it or reports it, either way its output changes.
+    """
     raw = corpus_dir / "raw"
-    return sorted(p for p in raw.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES) \
-        if raw.is_dir() else []
+    if not raw.is_dir():
+        return []
+    return sorted(p for p in raw.iterdir() if p.is_file() and not p.name.startswith(".") and not is_derived(p))
+
+
+def is_derived(path: Path) -> bool:
+    """An extracted text that ingestion writes beside its source (report.pdf.txt beside report.pdf)."""
+    return path.name.endswith(DERIVED_SUFFIX) and path.with_name(path.name[: -len(DERIVED_SUFFIX)]).is_file()
 
 
 def file_sha256(path: Path) -> str:

@@ -24,7 +24,7 @@ import tomlkit
 import tomllib
 
 from . import generations
-from .ingest import SUPPORTED_SUFFIXES, Report, ingest
+from .ingest import SUPPORTED_SUFFIXES, Report, ingest, load_catalog
 from .models import Clause
 from .tokenize import Tokenizer
 
@@ -56,7 +56,7 @@ def safe_name(name: str) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot or not stem:
         stem, suffix = base, ""
-    stem = re.sub(r"[^\w\-.]+", "_", stem).strip("._")[: MAX_NAME_CHARS]
+    stem = re.sub(r"\.{2,}", ".", re.sub(r"[^\w\-.]+", "_", stem)).strip("._")[: MAX_NAME_CHARS]
     suffix = suffix.lower()
     if not stem or f".{suffix}" not in SUPPORTED_SUFFIXES:
         accepted = "、".join(SUPPORTED_SUFFIXES)
@@ -190,7 +190,7 @@ def add(corpus_dir: Path, index_dir: Path | None, uploads: list[Upload], overrid
         catalog = _catalog_doc(corpus_dir)
         for name in names:
             if overrides:
-                bind_entry(catalog, name, {"id": Path(name).stem, **overrides})
+                bind_entry(catalog, name, overrides)
         catalog_bytes = catalog_bytes_of(catalog)
         try:
             tomllib.loads(catalog_bytes.decode("utf-8"))
@@ -199,13 +199,20 @@ def add(corpus_dir: Path, index_dir: Path | None, uploads: list[Upload], overrid
         with tempfile.TemporaryDirectory(prefix="policy-qa-add-") as tmp:
             stage = Path(tmp)
             (stage / "raw").mkdir()
-            for path in generations.raw_files(corpus_dir):
-                if path.name not in names:
+            for path in sorted(raw.iterdir()) if raw.is_dir() else []:
+                if path.is_file() and path.name not in names:
                     (stage / "raw" / path.name).symlink_to(path.resolve())
             for name, u in zip(names, uploads, strict=True):
                 (stage / "raw" / name).write_bytes(u.data)
             (stage / CATALOG).write_bytes(catalog_bytes)
+            try:
+                load_catalog(stage / CATALOG)
+            except (KeyError, ValueError) as exc:  # an entry the catalog reader refuses
+                raise LibraryError(400, "invalid_catalog_entry", f"documents.toml 条目无法读取：{exc}") from None
             report = ingest_limited(stage, time_limit)
+            # what ingestion wrote beside the new files (their extracted texts) is published with them
+            written = {p.name: p.read_bytes() for p in (stage / "raw").iterdir()
+                       if p.is_file() and not p.is_symlink() and p.name not in names}
         sources = {f"corpus/raw/{n}" for n in names}
         found = [d for d in report.documents if sources & set(d.sources)]
         if not found:
@@ -215,8 +222,8 @@ def add(corpus_dir: Path, index_dir: Path | None, uploads: list[Upload], overrid
         if preview:
             return result
         raw.mkdir(parents=True, exist_ok=True)
-        for name, u in zip(names, uploads, strict=True):
-            _write_atomic(raw / name, u.data)
+        for name, data in [*zip(names, (u.data for u in uploads), strict=True), *written.items()]:
+            _write_atomic(raw / name, data)
         _write_atomic(corpus_dir / CATALOG, catalog_bytes)
         _forget_removed(corpus_dir, {d.id for d in found})
         result.update(_publish(corpus_dir, index_dir, tokenizer, indexed_text, report))
@@ -232,6 +239,9 @@ def remove(corpus_dir: Path, index_dir: Path | None, doc_id: str, *, tokenizer: 
         if doc is None:
             raise LibraryError(404, "not_found", f"没有编号为“{doc_id}”的文件")
         names = {s.rsplit("/", 1)[-1] for s in doc.sources}
+        # a cited text extracted from a PDF, DOCX or HTML source goes with its source
+        names |= {n[: -len(generations.DERIVED_SUFFIX)] for n in names if n.endswith(generations.DERIVED_SUFFIX)
+                  and (corpus_dir / "raw" / n[: -len(generations.DERIVED_SUFFIX)]).is_file()}
         sharing = sorted(d.id for d in report.documents if d.id != doc.id and set(d.sources) & set(doc.sources))
         if sharing:
             raise LibraryError(409, "shared_file", f"“{doc_id}”与 {'、'.join(sharing[:5])} 印在同一原始文件中，"

@@ -129,3 +129,11 @@ def test_unwritable_index_folder_still_serves_from_memory(tmp_path, tokenizer):
     blocker.write_text("not a folder")
     report, index = open_(CORPUS, blocker / "index", tokenizer)
     assert index.n == len(report.clauses) and index.search(tokenizer.tokens("耕地保有量"), 5)
+
+
+def test_every_source_counts_but_not_extracted_texts_or_hidden_files(tmp_path):
+    raw = tmp_path / "corpus" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("a.txt", "b.pdf", "b.pdf.txt", "c.docx", ".lock", "d.md.txt"):
+        (raw / name).write_bytes(b"x")
+    assert [p.name for p in generations.raw_files(tmp_path / "corpus")] == ["a.txt", "b.pdf", "c.docx", "d.md.txt"]

@@ -76,8 +76,8 @@ def test_upload_preview_publish_and_delete(corpus, tmp_path):
     assert reply.status_code == 400 and reply.get_json()["error"]["code"] == "invalid_kind"
 
     # a preview shows the tree and the metadata and changes nothing
-    reply = upload(client, ELEVATOR.name, ELEVATOR.read_bytes(), preview=True, title=ELEVATOR_TITLE,
-                   issuer="青山区人民政府", date="2025-03-01")
+    reply = upload(client, ELEVATOR.name, ELEVATOR.read_bytes(), preview=True, id="qingshan-elevator",
+                   title=ELEVATOR_TITLE, issuer="青山区人民政府", date="2025-03-01")
     assert reply.status_code == 200, reply.get_json()
     body = reply.get_json()
     assert body["preview"] and not body["published"]
@@ -92,8 +92,8 @@ def test_upload_preview_publish_and_delete(corpus, tmp_path):
     assert generations.read_pointer(tmp_path / "index")["generation"] == 1
 
     # published: a path in the name is dropped, the catalog gains one entry bound to the file
-    reply = upload(client, "../../" + ELEVATOR.name, ELEVATOR.read_bytes(), title=ELEVATOR_TITLE,
-                   issuer="青山区人民政府", date="2025-03-01")
+    reply = upload(client, "../../" + ELEVATOR.name, ELEVATOR.read_bytes(), id="qingshan-elevator",
+                   title=ELEVATOR_TITLE, issuer="青山区人民政府", date="2025-03-01")
     assert reply.status_code == 201, reply.get_json()
     assert reply.get_json()["generation"] == 2 and reply.get_json()["files"] == [ELEVATOR.name]
     assert (corpus / "raw" / ELEVATOR.name).read_bytes() == ELEVATOR.read_bytes()
@@ -134,11 +134,11 @@ def test_upload_has_its_own_body_limit(corpus, tmp_path):
     article = "（一）本方案自印发之日起施行，由区住房和城乡建设局负责解释。\n\n"
     big = (text + "\n四、附则\n\n" + article * 300).encode()
     assert 16 * 1024 < len(big) < 40_000
-    reply = upload(client, "big.txt", big, preview=True, title=ELEVATOR_TITLE)
+    reply = upload(client, "big.txt", big, preview=True, id="big", title=ELEVATOR_TITLE)
     assert reply.status_code == 200, reply.get_json()
-    reply = upload(client, "bigger.txt", big * 2, preview=True, title=ELEVATOR_TITLE)
+    reply = upload(client, "bigger.txt", big * 2, preview=True, id="big", title=ELEVATOR_TITLE)
     assert reply.status_code == 413 and reply.get_json()["error"]["code"] == "file_too_large"
-    reply = upload(client, "biggest.txt", big * 4, preview=True, title=ELEVATOR_TITLE)  # not even read
+    reply = upload(client, "biggest.txt", big * 4, preview=True, id="big", title=ELEVATOR_TITLE)  # not even read
     assert reply.status_code == 413 and reply.get_json()["error"]["code"] == "body_too_large"
     # the question API keeps its 16 KB limit
     reply = client.post("/api/ask", json={"question": "耕地" * 10_000})
@@ -157,7 +157,7 @@ def test_extraction_time_limit_and_one_change_at_a_time(corpus, tmp_path, monkey
     monkeypatch.setattr(library, "ingest", stalls)  # the forked child runs it
     t0 = time.monotonic()
     with pytest.raises(library.LibraryError) as err:
-        library.add(corpus, index, uploads, {"title": ELEVATOR_TITLE}, time_limit=0.5, **args)
+        library.add(corpus, index, uploads, {"id": "elevator", "title": ELEVATOR_TITLE}, time_limit=0.5, **args)
     assert err.value.code == "extraction_timeout" and time.monotonic() - t0 < 10
     assert not (corpus / "raw" / ELEVATOR.name).exists()
     monkeypatch.undo()
@@ -183,7 +183,8 @@ def test_extraction_time_limit_and_one_change_at_a_time(corpus, tmp_path, monkey
 
 
 @pytest.mark.parametrize("name, stored", [
-    ("政策 文件(2025).txt", "政策_文件_2025.txt"), ("a/b\\c.TXT", "c.txt"), ("..txt", None), ("x.pdf.exe", None),
+    ("政策 文件(2025).txt", "政策_文件_2025.txt"), ("a/b\\c.TXT", "c.txt"), ("a..b.txt", "a.b.txt"), ("..txt", None),
+    ("x.pdf.exe", None),
     ("", None), ("noext", None),
 ])
 def test_safe_names(name, stored):
@@ -198,11 +199,12 @@ def test_cli_add_list_remove(corpus, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("POLICY_QA_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("POLICY_QA_INDEX_DIR", str(tmp_path / "index"))
     catalog_before = (corpus / "documents.toml").read_bytes()
-    assert cli.main(["add", str(ELEVATOR), "--title", ELEVATOR_TITLE, "--kind", "policy", "--preview"]) == 0
+    assert cli.main(["add", str(ELEVATOR), "--id", "qingshan-elevator", "--title", ELEVATOR_TITLE, "--kind", "policy",
+                     "--preview"]) == 0
     out = capsys.readouterr().out
     assert "二、补助标准 (3) （一）（二）（三）" in out and "nothing was changed" in out
     assert not (corpus / "raw" / ELEVATOR.name).exists()
-    assert cli.main(["add", str(ELEVATOR), "--title", ELEVATOR_TITLE]) == 0
+    assert cli.main(["add", str(ELEVATOR), "--id", "qingshan-elevator", "--title", ELEVATOR_TITLE]) == 0
     out = capsys.readouterr().out
     assert f"qingshan-elevator [policy] {ELEVATOR_TITLE}" in out and "published index generation 1" in out
     assert cli.main(["list"]) == 0

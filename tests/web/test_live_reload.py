@@ -199,7 +199,8 @@ def test_add_and_remove_switch_every_worker_without_a_failed_request(service, tm
         # 1. the command line, in another process, as an operator would run it
         added = subprocess.run(
             [sys.executable, "-m", "service.cli", "add", str(DATA / "qingshan-elevator.txt"),
-             "--title", "青山区既有住宅加装电梯补助实施方案", "--issuer", "青山区人民政府", "--date", "2025-03-01"],
+             "--id", "qingshan-elevator", "--title", "青山区既有住宅加装电梯补助实施方案", "--issuer", "青山区人民政府",
+             "--date", "2025-03-01"],
             cwd=ROOT, env=service.env, capture_output=True, text=True, timeout=120)
         assert added.returncode == 0, added.stderr
         assert "二、补助标准 (3) （一）（二）（三）" in added.stdout and "published index generation 2" in added.stdout
@@ -207,7 +208,8 @@ def test_add_and_remove_switch_every_worker_without_a_failed_request(service, tm
         cli_switch = askers.wait(ELEVATOR_Q[0], True, t_cli, workers)
 
         # 2. the upload API, served by one of the workers while the others keep answering
-        body, content_type = multipart({"title": "河西区社区图书室建设管理办法", "kind": "regulation"},
+        body, content_type = multipart({"id": "hexi-library", "title": "河西区社区图书室建设管理办法",
+                                        "kind": "regulation"},
                                        [("hexi-library.txt", (DATA / "hexi-library.txt").read_bytes())])
         status, raw = service.call("POST", "/api/admin/documents", body, content_type, token=True)
         assert status == 201, raw
