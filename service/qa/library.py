@@ -213,7 +213,8 @@ def add(corpus_dir: Path, index_dir: Path | None, uploads: list[Upload], overrid
             # what ingestion wrote beside the new files (their extracted texts) is published with them
             written = {p.name: p.read_bytes() for p in (stage / "raw").iterdir()
                        if p.is_file() and not p.is_symlink() and p.name not in names}
-        sources = {f"corpus/raw/{n}" for n in names}
+        # a document cites its source, or the text extracted from it (x.pdf.txt)
+        sources = {f"corpus/raw/{n}{derived}" for n in names for derived in ("", generations.DERIVED_SUFFIX)}
         found = [d for d in report.documents if sources & set(d.sources)]
         if not found:
             raise LibraryError(422, "nothing_found", "文件中没有找到可引用的文本")
