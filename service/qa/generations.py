@@ -250,13 +250,10 @@ def open_corpus(corpus_dir: Path, index_dir: Path | None, tokenizer: Tokenizer,
 
 
 def refresh(corpus_dir: Path, index_dir: Path, tokenizer: Tokenizer, indexed_text: Callable[[Clause], str],
-            force: bool = False, report: Report | None = None, workers: int | None = None,
-            progress: bool | None = None, lock_timeout: float | None = None) -> tuple[Report, ClauseIndex, bool]:
-    """Under the lock: the published generation if it is current (unless force), else a new one; built?
-
-    `report` is ingest(corpus_dir) when the caller has it already (an add ingests once, in a time limit).
-    """
-    with locked(index_dir / LOCK, lock_timeout):
+            force: bool = False, workers: int | None = None,
+            progress: bool | None = None) -> tuple[Report, ClauseIndex, bool]:
+    """Under the lock: the published generation if it is current (unless force), else a new one; built?"""
+    with locked(index_dir / LOCK):
         inputs = ingest_inputs(corpus_dir, known_inputs(index_dir))
         key = ingest_key(inputs)
         if not force:
@@ -264,8 +261,7 @@ def refresh(corpus_dir: Path, index_dir: Path, tokenizer: Tokenizer, indexed_tex
             found = load_generation(index_dir, tokenizer, key)
             if found:
                 return (*found, False)
-        if report is None:
-            report = (None if force else cached_report(index_dir, key)) or ingest(corpus_dir)
+        report = (None if force else cached_report(index_dir, key)) or ingest(corpus_dir)
         return (*publish(index_dir, report, inputs, tokenizer, indexed_text, workers, progress), True)
 
 

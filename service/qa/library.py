@@ -21,7 +21,6 @@ from itertools import groupby
 from pathlib import Path
 
 import tomlkit
-import tomllib
 
 from . import generations
 from .ingest import SUPPORTED_SUFFIXES, Report, ingest, load_catalog
@@ -192,22 +191,20 @@ def add(corpus_dir: Path, index_dir: Path | None, uploads: list[Upload], overrid
             if overrides:
                 bind_entry(catalog, name, overrides)
         catalog_bytes = catalog_bytes_of(catalog)
-        try:
-            tomllib.loads(catalog_bytes.decode("utf-8"))
-        except tomllib.TOMLDecodeError as exc:  # never write a catalog the service cannot read
-            raise LibraryError(400, "invalid_catalog", f"documents.toml 无法更新：{exc}") from None
+        # the new files, and the texts extracted from them, are staged fresh; the rest are the corpus's own
+        fresh = set(names) | {n + generations.DERIVED_SUFFIX for n in names}
         with tempfile.TemporaryDirectory(prefix="policy-qa-add-") as tmp:
             stage = Path(tmp)
             (stage / "raw").mkdir()
             for path in sorted(raw.iterdir()) if raw.is_dir() else []:
-                if path.is_file() and path.name not in names:
+                if path.is_file() and path.name not in fresh:
                     (stage / "raw" / path.name).symlink_to(path.resolve())
             for name, u in zip(names, uploads, strict=True):
                 (stage / "raw" / name).write_bytes(u.data)
             (stage / CATALOG).write_bytes(catalog_bytes)
-            try:
+            try:  # never publish a catalog the service cannot read
                 load_catalog(stage / CATALOG)
-            except (KeyError, ValueError) as exc:  # an entry the catalog reader refuses
+            except (KeyError, ValueError) as exc:  # TOML errors are ValueErrors too
                 raise LibraryError(400, "invalid_catalog_entry", f"documents.toml 条目无法读取：{exc}") from None
             report = ingest_limited(stage, time_limit)
             # what ingestion wrote beside the new files (their extracted texts) is published with them
