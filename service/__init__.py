@@ -6,9 +6,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import slack
+from . import live, slack
 from .config import load_settings
 from .qa.engine import QAEngine
+from .qa.generations import pointer_signature
 from .store import Store, open_store, prepare
 
 
@@ -24,13 +25,16 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     prepare(store, settings)
     if engine is None:
         index_dir = Path(settings["INDEX_DIR"]) if settings["INDEX_DIR"] else None
+        signature = pointer_signature(index_dir)  # before opening: a generation published meanwhile is seen
         engine = QAEngine(Path(settings["CORPUS_DIR"]), Path(settings["PROMPTS_DIR"]), store=store, index_dir=index_dir)
+        if index_dir:  # follow the generations `policy-qa add` and the upload API publish, without a restart
+            engine = live.install(app, engine, settings, index_dir, signature)
     elif engine.store is not store:
         engine = engine.with_store(store)  # a prebuilt engine (tests share one) keeps its index
     app.extensions["qa"] = engine
     app.extensions["store"] = store
 
-    from .web import admin, api, chat, errors, feedback
+    from .web import admin, api, chat, documents, errors, feedback
 
     errors.register(app)
     slack.register(app, dedup=store)
@@ -38,6 +42,7 @@ def create_app(config: dict | None = None, engine: QAEngine | None = None) -> Fl
     app.register_blueprint(chat.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(documents.bp)
     from .web import limits
 
     limits.register(app)  # after the routes: it wraps the question views

@@ -1,4 +1,5 @@
-"""policy-qa: ingest report, questions from the terminal, the index artifact, the store's stats, export, purge."""
+"""policy-qa: ingest report, questions from the terminal, the index artifact, adding and removing documents,
+the store's stats, export, purge."""
 from __future__ import annotations
 
 import argparse
@@ -9,9 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 from .config import load_settings
-from .qa.build import artifact_meta, is_current, load_or_build
+from .qa import generations, library
 from .qa.engine import QAEngine
-from .qa.index import read_meta
 from .qa.ingest import ingest
 from .qa.tokenize import Tokenizer, Vocabulary
 
@@ -43,17 +43,16 @@ def ingest_report(corpus_dir: Path, check: bool = False) -> tuple[str, int]:
 
 
 def build_index(corpus_dir: Path, index_dir: Path, workers: int | None, force: bool) -> str:
-    """Build (or confirm) the index artifact for the corpus; what was done, for the terminal."""
+    """Publish (or confirm) the index generation for the corpus; what was done, for the terminal."""
     t0 = time.perf_counter()
-    clauses = ingest(corpus_dir).clauses
     tokenizer = Tokenizer(Vocabulary.load(corpus_dir))
-    texts = [QAEngine._indexed_text(c) for c in clauses]
-    current = is_current(read_meta(index_dir), artifact_meta(texts, tokenizer))
-    if current and not force:
-        return f"{index_dir}: up to date ({len(clauses)} clauses)"
-    index = load_or_build(index_dir, clauses, texts, tokenizer, workers=workers, progress=True, force=True)
-    size = sum(p.stat().st_size for p in index_dir.iterdir())
-    return (f"{index_dir}: built {index.n} clauses, {len(index.terms)} terms, {index.arrays['rows'].size} postings,"
+    report, index, built = generations.refresh(corpus_dir, index_dir, tokenizer, QAEngine._indexed_text,
+                                               force=force, workers=workers, progress=True)
+    folder = generations.current_dir(index_dir)
+    if not built:
+        return f"{folder}: up to date ({len(report.clauses)} clauses)"
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    return (f"{folder}: built {index.n} clauses, {len(index.terms)} terms, {index.arrays['rows'].size} postings,"
             f" {size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s")
 
 
@@ -68,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("questions", nargs="+")
     ask.add_argument("--json", action="store_true", help="print the full JSON reply")
     add_store_commands(sub)
+    add_library_commands(sub)
     build = sub.add_parser("build-index", help="build the BM25 index artifact in INDEX_DIR (if missing or stale)")
     build.add_argument("--workers", type=int, default=None, help="tokenizing processes (default: one per core)")
     build.add_argument("--force", action="store_true", help="rebuild even when the artifact is up to date")
@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return status
     if args.command in STORE_COMMANDS:
         return store_command(args, settings)
+    if args.command in LIBRARY_COMMANDS:
+        return library_command(args, settings)
     index_dir = Path(settings["INDEX_DIR"]) if settings["INDEX_DIR"] else None
     if args.command == "build-index":
         if index_dir is None:
@@ -96,6 +98,82 @@ def main(argv: list[str] | None = None) -> int:
             print(f"问：{question}\n答：{answer.text}")
             for c in answer.citations[:1]:
                 print(f"  出处：《{c.document}》{c.section} {c.number}")
+    return 0
+
+
+LIBRARY_COMMANDS = ("add", "remove", "list")
+
+
+def add_library_commands(sub) -> None:
+    add = sub.add_parser("add", help="copy documents into corpus/raw/, show what was found, publish a new index")
+    add.add_argument("files", nargs="+", type=Path)
+    for key in library.CATALOG_KEYS:
+        add.add_argument(f"--{key}", help=f"{key} for documents.toml (overrides what is read from the text)")
+    add.add_argument("--preview", action="store_true", help="only show what would be found; change nothing")
+    add.add_argument("--replace", action="store_true", help="replace a raw file of the same name")
+    remove = sub.add_parser("remove", help="delete a document's raw files and catalog entry, publish a new index")
+    remove.add_argument("id")
+    sub.add_parser("list", help="the documents the corpus holds")
+
+
+def tree_text(result: dict) -> str:
+    """What an add found, for a person to check: each document's metadata, sections and units."""
+    lines = []
+    for doc in result["documents"]:
+        meta = "，".join(x for x in (doc["issuer"], doc["date"]) if x)
+        lines.append(f"{doc['id']} [{doc['kind']}] {doc['title']}" + (f"（{meta}）" if meta else ""))
+        lines.append(f"  sources: {', '.join(doc['sources'])}")
+        lines.append(f"  sections: {len(doc['sections'])}  units: {doc['units']}")
+        for section in doc["sections"]:
+            numbers = "".join(u["number"] for u in section["units"] if u["number"].startswith("（"))
+            lines.append(f"    {section['title'] or '（无标题）'} ({len(section['units'])}) {numbers}".rstrip())
+    corpus = result["corpus"]
+    if result["preview"]:
+        lines.append("preview only: nothing was changed")
+    elif result["published"]:
+        lines.append(f"published index generation {result['generation']}: "
+                     f"{corpus['documents']} documents, {corpus['clauses']} clauses")
+    else:
+        lines.append("INDEX_DIR is empty: the service reads the corpus at its next start")
+    return "\n".join(lines)
+
+
+def library_command(args: argparse.Namespace, settings: dict) -> int:
+    """add / remove / list against the corpus and index folder the settings name."""
+    corpus_dir = Path(settings["CORPUS_DIR"])
+    index_dir = Path(settings["INDEX_DIR"]) if settings["INDEX_DIR"] else None
+    if args.command == "list":
+        report = library.current_report(corpus_dir, index_dir)
+        units = Counter(c.doc_id for c in report.clauses)
+        for d in report.documents:
+            print(f"{d.id}\t{d.kind}\t{units[d.id]}\t{d.title}\t{', '.join(d.sources)}")
+        return 0
+    tokenizer = Tokenizer(Vocabulary.load(corpus_dir))
+    try:
+        if args.command == "remove":
+            result = library.remove(corpus_dir, index_dir, args.id, tokenizer=tokenizer,
+                                    indexed_text=QAEngine._indexed_text, lock_wait=None)
+            print(f"removed {result['removed']}: {result['title']} "
+                  f"({', '.join(result['files'])})")
+            if result["published"]:
+                print(f"published index generation {result['generation']}")
+            return 0
+        uploads = []
+        for path in args.files:
+            try:
+                uploads.append(library.Upload(path.name, path.read_bytes()))
+            except OSError as exc:
+                print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+                return 2
+        overrides = {k: getattr(args, k) for k in library.CATALOG_KEYS}
+        result = library.add(corpus_dir, index_dir, uploads, overrides, tokenizer=tokenizer,
+                             indexed_text=QAEngine._indexed_text, preview=args.preview, replace=args.replace,
+                             max_bytes=settings["UPLOAD_MAX_BYTES"], time_limit=settings["UPLOAD_EXTRACT_SECONDS"],
+                             lock_wait=None)
+    except library.LibraryError as err:
+        print(f"{args.command}: {err.message}", file=sys.stderr)
+        return 1
+    print(tree_text(result))
     return 0
 
 

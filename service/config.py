@@ -59,6 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUSTED_PROXIES", 0, "how many proxies in front set X-Forwarded-For; the client address is "
             "read that many hops back (0: the peer address)"),
     Setting("BODY_READ_TIMEOUT", 10, "gunicorn drops a client whose request body pauses longer than this (seconds)"),
+    Setting("RELOAD_CHECK_MS", 1000, "how often a process looks for a newly published index generation (ms)"),
+    Setting("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, "largest document accepted by POST /api/admin/documents (bytes)"),
+    Setting("UPLOAD_EXTRACT_SECONDS", 60, "time limit for reading an added document (seconds)"),
 )
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from . import cues
 from . import reader as compose
-from .build import load_or_build
 from .conversation import ConversationStore, MemoryStore, Turn, resolve_followup
-from .ingest import Report, fold, ingest
+from .generations import open_corpus
+from .ingest import fold
 from .models import Answer, Citation, Clause, Document
 from .numbers import arabic
 from .query import Analyzer, Lexicon, Query, subject_span
@@ -49,28 +49,27 @@ class QAEngine:
     """Ingest once, index once, answer many times; thread-safe for reading."""
 
     def __init__(self, corpus_dir: Path, prompts_dir: Path, store: ConversationStore | None = None,
-                 index_dir: Path | None = None, lexicon: Lexicon | None = None,
-                 model: Answerability | None = None):
+                 index_dir: Path | None = None, resources: QAEngine | None = None,
+                 lexicon: Lexicon | None = None, model: Answerability | None = None):
         self.corpus_dir = corpus_dir
-        self.report: Report = ingest(corpus_dir)
+        # a corpus change reuses the running engine's process-wide parts (service/live.py)
+        self.tokenizer = resources.tokenizer if resources else Tokenizer(Vocabulary.load(corpus_dir))
+        self.templates = resources.templates if resources else Templates.load(prompts_dir)
+        # the index generation in index_dir is reused while it is for these raw files and this tokenizer
+        self.report, self.index = open_corpus(corpus_dir, index_dir, self.tokenizer, self._indexed_text)
         self.documents: dict[str, Document] = {d.id: d for d in self.report.documents}
         self.clauses: list[Clause] = self.report.clauses
         self.by_id: dict[str, Clause] = {c.id: c for c in self.clauses}
-        self.tokenizer = Tokenizer(Vocabulary.load(corpus_dir))
-        self.templates = Templates.load(prompts_dir)
         self.covered = "、".join(self._covered())
         self.refusal_text = self.templates.render("refusal", reason=NOT_FOUND, covered=self.covered)
         self.help_text = self.templates.render("help")
-        # the index artifact in index_dir is reused while it matches these texts and this tokenizer
-        texts = [self._indexed_text(c) for c in self.clauses]
-        self.index = load_or_build(index_dir, self.clauses, texts, self.tokenizer)
-        self.lexicon = lexicon or Lexicon.load()
+        self.lexicon = lexicon or (resources.lexicon if resources else Lexicon.load())
         aliases = {d.id: d.scope for d in self.report.documents if d.scope}
         titles = {d.id: (d.title, d.short_title, *d.aliases) for d in self.report.documents}
         self.analyzer = Analyzer(self.tokenizer, self.lexicon, self.index, aliases, titles)
         self.ranker = Ranker(self.clauses, self.documents, self.index,
                              doc_scopes(self.documents, self.lexicon.gazetteer, aliases, self.clauses))
-        self.model = model or Answerability.load()
+        self.model = model or (resources.model if resources else Answerability.load())
         self._sentences = {c.id: [text for _, text in compose.sentences(c.text)] for c in self.clauses}
         self.store: ConversationStore = store or MemoryStore()
 

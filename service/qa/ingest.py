@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .extract import ExtractionError, extract, sources
+from .extract import ACCEPTED, ExtractionError, extract, sources
 from .metadata import CatalogError, Entry, Meta, apply_entry, doc_id_for, load_catalog, read_meta, short_title
 from .models import Clause, Document, Heading, Span
 from .structure import (
@@ -47,6 +47,8 @@ from .structure import (
     parse,
 )
 
+# The raw file kinds ingest() reads; `policy-qa add` and the upload API accept exactly these.
+SUPPORTED_SUFFIXES = ACCEPTED
 CN_NUM = "一二三四五六七八九十"
 FINAL_PUNCT = "。！？!?；;：:…"
 CLOSE_QUOTES = "”’」』）)"
@@ -230,25 +232,33 @@ def _is_headline(text: str, allow_comma: bool = False) -> bool:
     return text.count("“") == text.count("”") and text.count("（") == text.count("）")
 
 
-def _match_title(lines: list[Line], i: int, catalog: list[Entry]) -> tuple[str, int] | None:
+def title_lookup(catalog: list[Entry]) -> dict[str, str]:
+    """Folded title or alias -> doc id (the first entry naming it wins), so matching a line costs one lookup."""
+    out: dict[str, str] = {}
+    for entry in catalog:
+        for title in entry.folded_titles:
+            out.setdefault(title, entry.id)
+    return out
+
+
+def _match_title(lines: list[Line], i: int, titles: dict[str, str]) -> tuple[str, int] | None:
     """A catalog title printed on lines[i : i+k] (k <= 3); returns (doc id, k)."""
     for k in (1, 2, 3):
         if i + k > len(lines):
             break
-        joined = _fold_title("".join(line.text for line in lines[i : i + k]))
-        for meta in catalog:
-            if joined in meta.folded_titles:
-                return meta.id, k
+        doc_id = titles.get(_fold_title("".join(line.text for line in lines[i : i + k])))
+        if doc_id is not None:
+            return doc_id, k
     return None
 
 
-def take_title_blocks(fragment: Fragment, catalog: list[Entry]) -> None:
+def take_title_blocks(fragment: Fragment, titles: dict[str, str]) -> None:
     """Move catalog title blocks (and their date lines) at either end of a fragment out of its text."""
     lines = fragment.lines
     # at the head, possibly after a headline-only fragment was glued on
     i = 0
     while i < len(lines):
-        hit = _match_title(lines, i, catalog)
+        hit = _match_title(lines, i, titles)
         if not hit:
             break
         fragment.titles.add(hit[0])
@@ -266,7 +276,7 @@ def take_title_blocks(fragment: Fragment, catalog: list[Entry]) -> None:
     lines = fragment.lines
     for k in (3, 2, 1):
         if len(lines) > k:
-            hit = _match_title(lines, len(lines) - k, catalog)
+            hit = _match_title(lines, len(lines) - k, titles)
             if hit and hit[1] == k:
                 fragment.titles.add(hit[0])
                 fragment.lines = lines[: len(lines) - k]
@@ -736,9 +746,10 @@ class _Newspaper:
     def read(self, raw: str, source: str, stem: str, problems: list[Problem]) -> bool:
         """Read one file if it is a newspaper page (datelines, continuation marks or a catalog title)."""
         catalog = self._catalog_for(raw, source, problems)
+        titles = title_lookup(catalog)
         fragments = split_fragments(read_lines(raw))
         for fragment in fragments:
-            take_title_blocks(fragment, catalog)
+            take_title_blocks(fragment, titles)
         page_titles = set().union(*(f.titles for f in fragments)) if fragments else set()
         if len(fragments) < 2 and not page_titles:
             return False

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, render_template, request
 
 from ..qa.engine import QAEngine
+from ..qa.library import read_removed
 
 bp = Blueprint("chat", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
 
@@ -78,7 +79,8 @@ def document(doc_id: str):
     qa = engine()
     doc = qa.documents.get(doc_id)
     if doc is None:
-        return render_template("not_found.html", doc_id=doc_id), 404
+        removed = read_removed(Path(current_app.config["CORPUS_DIR"])).get(doc_id)
+        return render_template("not_found.html", doc_id=doc_id, removed=removed), 410 if removed else 404
     clauses = qa.document_clauses(doc_id)
     return render_template(
         "document.html", doc=doc, rows=document_rows(clauses), kinds=KIND_LABELS, cited=request.args.get("clause", ""),

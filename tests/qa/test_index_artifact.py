@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from service import cli, create_app
-from service.qa import build
+from service.qa import build, generations
 from service.qa.engine import QAEngine
 from service.qa.index import ARRAYS, FORMAT_VERSION, ClauseIndex, read_meta
 from service.qa.ingest import ingest
@@ -113,7 +113,7 @@ def test_cli_build_index_then_up_to_date(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("POLICY_QA_INDEX_DIR", str(folder))
     monkeypatch.setenv("POLICY_QA_CORPUS_DIR", str(CORPUS))
     assert cli.main(["build-index"]) == 0
-    assert "built" in capsys.readouterr().out and read_meta(folder)["clauses"] > 0
+    assert "built" in capsys.readouterr().out and read_meta(generations.current_dir(folder))["clauses"] > 0
     assert cli.main(["build-index"]) == 0
     assert "up to date" in capsys.readouterr().out
     assert cli.main(["build-index", "--force", "--workers", "1"]) == 0
@@ -124,7 +124,7 @@ def test_app_builds_artifact_at_first_start_and_answers_the_same(tmp_path):
     folder = tmp_path / "index"
     config = isolated(tmp_path, INDEX_DIR=str(folder))
     first = create_app(config)
-    assert read_meta(folder) is not None
+    assert read_meta(generations.current_dir(folder)) is not None
     second = create_app(config)  # maps the artifact the first one wrote
     assert isinstance(second.extensions["qa"].index.arrays["rows"], np.memmap)
     memory = create_app({**config, "INDEX_DIR": ""})
