@@ -21,7 +21,7 @@ from .ingest import fold
 from .models import Answer, Citation, Clause, Document
 from .numbers import arabic
 from .query import Analyzer, Lexicon, Query, subject_span
-from .rank import PLAN_KINDS, Answerability, Candidate, Ranker, Reading, doc_scopes, is_target
+from .rank import PLAN_KINDS, Answerability, Candidate, Forms, Ranker, Reading, doc_scopes, is_target
 from .templates import Templates
 from .tokenize import Tokenizer, Vocabulary, normalize
 from .weights import W
@@ -31,6 +31,7 @@ OUTLINE_RE = re.compile(r"(包括|包含|分为|有)(哪些|哪几个|哪几项|
 # A paragraph's first sentence this short ("扎实做好十件民生实事。") is its title: what it announces follows.
 TITLE_SENTENCE = 16
 NOT_FOUND = "现有政策文件中没有找到能回答这个问题的内容"
+SENTENCES_READ = 4  # of a passage's sentences, the best covered that are read span by span
 FACT_KINDS = ("quantity", "time", "who")  # kinds whose answer is one fact of a type
 DEFINES = r"[”\"’]?[，,]?(?:是指|指的是|是|即|指|包括|，是)"  # what follows a term its definition defines
 
@@ -70,7 +71,7 @@ class QAEngine:
         self.ranker = Ranker(self.clauses, self.documents, self.index,
                              doc_scopes(self.documents, self.lexicon.gazetteer, aliases, self.clauses))
         self.model = model or (resources.model if resources else Answerability.load())
-        self._sentences = {c.id: [text for _, text in compose.sentences(c.text)] for c in self.clauses}
+        self._sentences = Forms(lambda k: [text for _, text in compose.sentences(self.by_id[k].text)])
         self.store: ConversationStore = store or MemoryStore()
 
     @staticmethod
@@ -199,8 +200,10 @@ class QAEngine:
             # a paragraph's title sentence governs every sentence after it
             title = fold(sents[0]).lower() if titled else ""
             local = query.scope.national and not self.ranker.scopes[cand.clause.doc_id].national
+            # only the sentences that cover the most are read span by span (a report paragraph holds dozens)
+            reads = self._sentences_to_read(query, sents, title, around)
             for k, sentence in enumerate(sents):
-                if local and not cues.NATIONAL_RE.search(sentence):
+                if k not in reads or local and not cues.NATIONAL_RE.search(sentence):
                     continue  # a local document answers for the country only where it names it
                 following = "".join(sents[k + 1 :])
                 # the title itself answers with the measures it announces
@@ -231,6 +234,16 @@ class QAEngine:
             fact = compose.Fact("", "", 0.0)
             return Pick(cand, fact, Reading(cand.coverage, 0.0, cand.missing, 0.0, 0.0), 0)
         return best[1]
+
+    def _sentences_to_read(self, query: Query, sents: list[str], title: str, around: str) -> set[int]:
+        """The indexes of the few sentences worth reading span by span: the title and the best covered."""
+        if len(sents) <= SENTENCES_READ:
+            return set(range(len(sents)))
+        covers = [self.ranker.coverage(query, (title if k else "") + fold(s).lower(), around)[0]
+                  + (0.3 if query.kind == "quantity" and compose.NUMBER_RE.search(s) else 0.0)
+                  for k, s in enumerate(sents)]
+        ranked = sorted(range(len(sents)), key=lambda k: -covers[k])
+        return {0, *ranked[:SENTENCES_READ]}
 
     def type_ok(self, query: Query, fact: str, clause: Clause) -> float:
         """1 when the fact is of the type asked (a figure of the measure, a time, a body), else 0."""

@@ -42,6 +42,11 @@ class Term:
     bigrams: tuple[str, ...] = ()  # character pairs: the last resort for a badly split word
     noun: bool = False  # a noun (or a word jieba does not know): what a question is about
     tag: str = ""  # jieba's part of speech
+    soft: bool = field(init=False)  # anything but its exact forms can count as finding it
+
+    def __post_init__(self) -> None:
+        soft = bool(self.parts or self.sounds or self.abbrev or self.synonyms or self.bigrams)
+        object.__setattr__(self, "soft", soft)
 
 
 @dataclass(frozen=True)
@@ -289,18 +294,21 @@ def found(term: Term, text: str) -> float:
     for form in term.forms:
         if form in text:
             return 1.0
-    best = 0.0
-    if term.parts and all(p in text for p in term.parts):
-        best = W.parts
+    if not term.soft:
+        return 0.0
+    best = W.parts if term.parts and all(p in text for p in term.parts) else 0.0
     if best < W.sound and any(s in text for s in term.sounds):
         best = W.sound
-    if best < W.abbrev and term.abbrev is not None and term.abbrev.search(text):
+    word = term.word
+    if best < W.abbrev and term.abbrev is not None and word[0] in text and word[-1] in text \
+            and term.abbrev.search(text):
         best = W.abbrev
     if best < W.thesaurus and any(s in text for s in term.synonyms):
         best = W.thesaurus
     if best < W.bigram and term.bigrams:
         share = sum(b in text for b in term.bigrams) / len(term.bigrams)
-        best = max(best, W.bigram * share if share >= 0.5 else 0.0)
+        if share >= 0.5:
+            best = max(best, W.bigram * share)
     return best
 
 

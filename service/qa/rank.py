@@ -56,12 +56,15 @@ class Ranker:
         self.index = index
         self.scopes = scopes
         # a passage is searched as printed and with its numerals in Arabic (三十年 meets 30年)
+        self._arounds: dict[tuple[int, str], tuple[Query, list[float]]] = {}
         self._order = {c.id: k for k, c in enumerate(clauses)}  # ties go by reading order, ids are not positions
-        self._text = {c.id: _with_arabic(fold(c.text).lower()) for c in clauses}
-        self._section = {c.id: fold(c.section).lower() for c in clauses}
+        by_id = {c.id: c for c in clauses}
+        # the forms a passage is searched in, made the first time a question reaches it (a question reads
+        # tens of passages, a start-up with 100k clauses would spend seconds making them all), then kept
+        self._text = Forms(lambda k: _with_arabic(fold(by_id[k].text).lower()))
+        self._section = Forms(lambda k: fold(by_id[k].section).lower())
         self._title = {d.id: fold(d.title).lower() for d in documents.values()}
-        self._years = {c.id: frozenset(YEAR_IN_TEXT_RE.findall(self._section[c.id] + self._text[c.id]))
-                       for c in clauses}
+        self._years = Forms(lambda k: frozenset(YEAR_IN_TEXT_RE.findall(self._section[k] + self._text[k])))
 
     # ---- evidence -----------------------------------------------------------------------------
     def coverage(self, query: Query, text: str, around: str = "") -> tuple[float, float, float]:
@@ -70,17 +73,32 @@ class Ranker:
         A term found only around the text (its section heading, its document's title) counts half:
         a heading says what a passage is about, not what it states."""
         total = hit = missing = 0.0
-        for term in query.terms:
+        arounds = self._around_credits(query, around) if around else None
+        for k, term in enumerate(query.terms):
             if term.weight <= 0:
                 continue
             total += term.weight
             credit = found(term, text)
-            if around and credit < 1.0:
-                credit = max(credit, W.around * found(term, around))
+            if arounds is not None and credit < arounds[k]:
+                credit = arounds[k]
             hit += term.weight * credit
-            missing = max(missing, term.weight * (1.0 - credit))
+            lack = term.weight * (1.0 - credit)
+            if lack > missing:
+                missing = lack
         unit = self.index.weight_unseen
         return (hit / total if total else 0.0), hit / unit, missing / unit
+
+    def _around_credits(self, query: Query, around: str) -> list[float]:
+        """Each term's credit in a heading and title, at half weight; remembered for the question being read
+        (every window of a passage's sentences shares them)."""
+        key = (id(query), around)
+        entry = self._arounds.get(key)
+        if entry is None or entry[0] is not query:  # an id is only unique while its object lives
+            if len(self._arounds) > 256:
+                self._arounds.clear()
+            entry = self._arounds[key] = (query, [W.around * found(t, around) if t.weight > 0 else 0.0
+                                                  for t in query.terms])
+        return entry[1]
 
     def phrase(self, query: Query, clause: Clause) -> float:
         """Share of the question's neighbouring word pairs the passage prints together (健康 + 消费)."""
@@ -168,6 +186,18 @@ class Ranker:
             out.append(Candidate(clause, score, cov, mass=mass, missing=missing, phrase=phrase, score=value))
         out.sort(key=lambda c: (-c.score, self._order[c.clause.id]))
         return out
+
+
+class Forms(dict):
+    """A dict that makes a missing value on first use: per-passage forms, computed once, only if needed."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
 
 
 def is_target(clause: Clause, text: str) -> bool:

@@ -72,6 +72,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
         run = subprocess.run(
             [cli, "run", f"{service.url}/api/openapi.json", "--max-examples", "100", "--seed", "11",
              "--workers", "1", "--header", f"Authorization: Bearer {ADMIN_TOKEN}", "--no-color",
+             # an upload's body is a policy document, which no generator writes: its own tests
+             # (tests/web/test_documents_api.py) send real ones; random bytes only meet its 415
+             "--exclude-operation-id", "addDocuments",
              "--report", "junit", "--report-dir", str(tmp_path / "report")],
             capture_output=True, text=True, timeout=600, cwd=tmp_path,
         )
