@@ -68,24 +68,25 @@ def child(job: dict) -> dict:
     if hasattr(engine, "analyzer"):  # today's engine: answer() is pure, the previous turn is passed in
         from service.qa.conversation import Turn
 
-        def run(turns: list[str]) -> list[tuple[float, float, bool]]:
-            previous, timed = None, []
-            for question in turns:
-                wall, cpu = time.perf_counter(), time.thread_time()
-                a = engine.answer(question, previous)
-                timed.append((time.perf_counter() - wall, time.thread_time() - cpu, a.answered))
-                previous = Turn(question, a.resolved_question, a.kind, a.answered,
-                                tuple(c.clause_id for c in a.citations))
-            return timed
+        answer = engine.answer
+
+        def after(question, a):
+            return Turn(question, a.resolved_question, a.kind, a.answered, tuple(c.clause_id for c in a.citations))
     else:  # the baseline: ask() reads the previous turn from its in-memory store
-        def run(turns: list[str]) -> list[tuple[float, float, bool]]:
-            conversation, timed = None, []
-            for question in turns:
-                wall, cpu = time.perf_counter(), time.thread_time()
-                a = engine.ask(question, conversation)
-                timed.append((time.perf_counter() - wall, time.thread_time() - cpu, a.answered))
-                conversation = a.conversation_id
-            return timed
+        answer = engine.ask
+
+        def after(question, a):
+            return a.conversation_id
+
+    def run(turns: list[str]) -> list[tuple[float, float, bool]]:
+        """(wall s, CPU s, answered) per turn of one conversation; only the engine's call is timed."""
+        state, timed = None, []
+        for question in turns:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            a = answer(question, state)
+            timed.append((time.perf_counter() - wall, time.thread_time() - cpu, a.answered))
+            state = after(question, a)
+        return timed
 
     for turns in conversations[: job["warmup"]]:
         run(turns)

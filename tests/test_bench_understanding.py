@@ -20,7 +20,7 @@ def run_child(job: dict, tmp_path: Path) -> subprocess.CompletedProcess:
 def test_child_times_every_turn_of_today_engine(tmp_path):
     conversations = [["黔东南去年地区生产总值是多少？", "那今年的目标呢？"], ["如何申请护照？"]]
     job = {"engine_root": str(ROOT), "corpus": str(ROOT / "corpus"), "index": str(tmp_path / "index"),
-           "role": "measure", "conversations": conversations, "rounds": 2, "warmup": 1, "profile": 3}
+           "role": "measure", "conversations": conversations, "rounds": 2, "warmup": 1, "profile": 15}
     done = run_child(job, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
