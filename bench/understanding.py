@@ -48,7 +48,7 @@ def rss_mb() -> float:
 
 def child(job: dict) -> dict:
     """Start one engine from job['engine_root'] and time it; only stdlib is imported before it."""
-    root = Path(job["engine_root"])
+    root = Path(job["engine_root"]).resolve()
     sys.path.insert(0, str(root))
     t0 = time.perf_counter()
     import service
