@@ -50,3 +50,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# in-process answer latency over dev-colloquial.jsonl, today's engine beside the one of commit 25e4cfa,
+# shipped corpus and 100k clauses (bench/understanding.md; 5-12 minutes here, most of it ingest at 100k)
+.PHONY: bench-understanding
+bench-understanding: install
+	$(BIN)/python bench/understanding.py
