@@ -64,20 +64,20 @@ def converse(engine: QAEngine, questions: list[str]):
     for question in questions:
         query, prefer = engine.understand(question, previous)
         if query is None:
-            return None, None, engine.answer(question, previous)
+            return None, None, engine.answer(question, previous), False
         pick, cands = engine.read(query, prefer)
         answer = engine.answer(question, previous)
         previous = Turn(question, answer.resolved_question, answer.kind, answer.answered,
                         tuple(c.clause_id for c in answer.citations))
     forced = engine.compose(query, pick, cands) if pick is not None else None
-    return pick, forced, answer
+    return pick, forced, answer, pick is not None and engine.gated(query, pick)
 
 
 def collect(engine: QAEngine, items: list[dict], run_eval) -> list[dict]:
     rows = []
     for item in items:
         turns = [t["question"] for t in item.get("turns") or [{"question": item["question"]}]]
-        pick, forced, answer = converse(engine, turns)
+        pick, forced, answer, gated = converse(engine, turns)
         payload = answer.to_json()
         scored = run_eval.score_one(item, payload)
         label = 0
@@ -91,6 +91,7 @@ def collect(engine: QAEngine, items: list[dict], run_eval) -> list[dict]:
             right = 0
         rows.append({"id": item["id"], "part": run_eval.part_of(item), "followup": len(turns) > 1,
                      "features": pick.reading.vector() if pick else None, "label": label, "right": right,
+                     "gated": gated,
                      "scored": scored})
     return rows
 
@@ -151,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         x = [r["features"] for r in fit]
         y = [r["label"] for r in fit]
         clf = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
-        probs = clf.predict_proba(x)[:, 1].tolist()
+        # a gated reading is refused whatever the model says: it never counts as an answer
+        probs = [0.0 if r["gated"] else p for r, p in zip(fit, clf.predict_proba(x)[:, 1].tolist(), strict=True)]
         total = sum(1 for rows in rows_by_set.values() for r in rows if r["part"] == "fit")
         threshold = choose_threshold(probs, [r["right"] for r in fit], total)
         data = {

@@ -128,11 +128,14 @@ class QAEngine:
         if outline:
             return outline
         pick, cands = self.read(query, prefer)
-        if pick is None or not self.model.answers(pick.reading):
+        if pick is None or self.gated(query, pick) or not self.model.answers(pick.reading):
             return self.refuse(query, pick)
-        if query.kind in ("quantity", "time") and not pick.reading.type_ok:
-            return self.refuse(query, pick)  # a figure or a date asked, none of the kind found
         return self.compose(query, pick, cands)
+
+    @staticmethod
+    def gated(query: Query, pick: Pick) -> bool:
+        """A reading refused whatever the model says: a figure or a date asked, none of the kind found."""
+        return query.kind in ("quantity", "time") and not pick.reading.type_ok
 
     def split_years(self, query: Query) -> list[Query]:
         """'2023年实际到位多少，2024年定的目标是多少？': one question per year, each with the shared subject."""

@@ -199,7 +199,7 @@ class Analyzer:
         return set(self.tokenizer.tokens(story)) - set(self.tokenizer.tokens(rest))
 
     def _terms(self, text: str, story: set[str]) -> tuple[list[Term], list[str]]:
-        terms: list[Term] = []
+        words: list[tuple[str, str, bool, float]] = []  # (word, tag, noun, weight), in question order
         units: list[str] = []
         seen: set[str] = set()
         for word, tag in self.tokenizer.tagged(text):
@@ -211,10 +211,23 @@ class Analyzer:
                 continue
             if word in cues.TARGET_WORDS or word in cues.LIGHT_WORDS:
                 continue
-            terms.append(self._term(word, tag, story))
-        return terms, units
+            known = self.index.known(word)
+            noun = tag[:1] in ("n", "l") or tag in ("vn", "x", "eng") or (not known and tag[:1] not in ("v", "d", "a"))
+            weight = self._weight(word, known, self._parts(word)) * (1.0 if noun else W.predicate_share)
+            if word in story and not known:
+                weight *= W.story_share
+            words.append((word, tag, noun, weight))
+        if len(words) > W.max_terms:
+            # a question's subject is in its heaviest words; the rest of a very long one is not read further
+            # (each word's soft evidence costs pinyin and thesaurus look-ups)
+            keep = set(sorted(range(len(words)), key=lambda k: -words[k][3])[: W.max_terms])
+            words = [w for k, w in enumerate(words) if k in keep]
+        return [self._term(*w) for w in words], units
 
-    def _term(self, word: str, tag: str, story: set[str]) -> Term:
+    def _parts(self, word: str) -> tuple[str, ...]:
+        return tuple(p for p in self.tokenizer.tokens(word) if p != word and len(p) > 1)
+
+    def _term(self, word: str, tag: str, noun: bool, weight: float) -> Term:
         index = self.index
         known = index.known(word)
         forms = [word]
@@ -222,11 +235,6 @@ class Analyzer:
             forms.append(other)
         if NUMERAL_RE.search(word):
             forms.append(arabic(word))
-        parts = tuple(p for p in self.tokenizer.tokens(word) if p != word and len(p) > 1)
-        noun = tag[:1] in ("n", "l") or tag in ("vn", "x", "eng") or (not known and tag[:1] not in ("v", "d", "a"))
-        weight = self._weight(word, known, parts) * (1.0 if noun else W.predicate_share)
-        if word in story and not known:
-            weight *= W.story_share
         sounds: tuple[str, ...] = ()
         synonyms: tuple[str, ...] = ()
         abbrev = None
@@ -238,8 +246,8 @@ class Analyzer:
             if len(word) >= 3:
                 abbrev = re.compile(".{0,2}".join(map(re.escape, word)))
                 bigrams = tuple(word[i : i + 2] for i in range(len(word) - 1))
-        return Term(word, weight, known, tuple(dict.fromkeys(forms)), parts, sounds, synonyms, abbrev, bigrams,
-                    noun, tag)
+        return Term(word, weight, known, tuple(dict.fromkeys(forms)), self._parts(word), sounds, synonyms, abbrev,
+                    bigrams, noun, tag)
 
     def _compound_weight(self, a: Term, b: Term) -> float:
         compound = a.word + b.word

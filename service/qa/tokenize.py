@@ -87,9 +87,15 @@ class Tokenizer:
         ]
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
-        """(word, part of speech) pairs of a question, punctuation removed."""
-        pairs = self._pos.cut(normalize(text))
-        return [(w.word, w.flag) for w in pairs if w.word.strip() and not PUNCT_RE.match(w.word)]
+        """(word, part of speech) pairs of a question, punctuation removed.
+
+        Words come from jieba's segmenter (its small HMM joins unknown characters into words) and take
+        their part of speech from the dictionary; a word it does not know is tagged "x". jieba's POS HMM
+        would tag unknown words better, but costs about 2 ms a character it does not know: a 500-character
+        question of rare characters took a second, 1,000 times a normal one."""
+        tags = self._pos.word_tag_tab
+        return [(w, tags.get(w, "x")) for w in self._jieba.cut(normalize(text))
+                if w.strip() and not PUNCT_RE.match(w)]
 
     def entities(self, text: str) -> list[str]:
         """Places, organisations and other proper names in a question."""

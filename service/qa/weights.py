@@ -36,6 +36,8 @@ class Weights:
     figure_share: float = 0.5  # a figure the question states as a condition (满5年, 16—24岁)
     story_share: float = 0.1  # a word of the personal story in front that the corpus never uses
 
+    max_terms: int = 24  # of a very long question's words, the heaviest read as its subject
+
     # ---- candidate ranking ----------------------------------------------------------------------
     candidates: int = 40
     rank_bm25: float = 0.4  # share of BM25 (relative to the best) in a candidate's rank
