@@ -188,6 +188,9 @@ class QAEngine:
             if subject:
                 defines = re.compile(re.escape(subject) + DEFINES)
                 cands = sorted(cands, key=lambda c: not defines.search(self.ranker.text_of(c.clause)))
+        if query.kind == "quantity":
+            # a figure is asked: the passages that hold one first (the rest may only talk about the subject)
+            cands = sorted(cands, key=lambda c: not (c.coverage >= 0.5 and compose.NUMBER_RE.search(c.clause.text)))
         # a typed question reads further down: the type check tells the passage that states it
         return self.pick(query, cands[: 3 if query.kind not in FACT_KINDS + ("definition",) else 6]), cands
 
