@@ -82,8 +82,11 @@ def document(doc_id: str):
         removed = read_removed(Path(current_app.config["CORPUS_DIR"])).get(doc_id)
         return render_template("not_found.html", doc_id=doc_id, removed=removed), 410 if removed else 404
     clauses = qa.document_clauses(doc_id)
+    cited = request.args.get("clause", "")
+    # a link from a stored answer may name a clause an edit has since changed or removed: say so
     return render_template(
-        "document.html", doc=doc, rows=document_rows(clauses), kinds=KIND_LABELS, cited=request.args.get("clause", ""),
+        "document.html", doc=doc, rows=document_rows(clauses), kinds=KIND_LABELS, cited=cited,
+        cited_found=any(c.id == cited for c in clauses),
     )
 
 

@@ -74,3 +74,13 @@ def test_the_api_keeps_the_source_field(law_client):
     reply = client.post("/api/ask", json={"question": "县级以上人民政府应当采取哪些测试保障措施？"}).get_json()
     assert reply["citations"][0]["source"] == "corpus/raw/ceshi.md"
     assert reply["citations"][0]["clause"] == "第三条"
+
+
+def test_a_link_to_a_clause_that_no_longer_exists_says_so(client):
+    page = client.get("/documents/gengdi-zhanbu?clause=gengdi-zhanbu-a999").get_data(as_text=True)
+    assert "已更改或删除" in page
+    assert "已更改或删除" not in client.get("/documents/gengdi-zhanbu").get_data(as_text=True)
+    live = client.application.extensions["qa"].document_clauses("gengdi-zhanbu")[0].id
+    assert "已更改或删除" not in client.get(f"/documents/gengdi-zhanbu?clause={live}").get_data(as_text=True)
+    escaped = client.get("/documents/gengdi-zhanbu?clause=<script>x</script>").get_data(as_text=True)
+    assert "<script>x</script>" not in escaped and "&lt;script&gt;" in escaped
