@@ -77,7 +77,6 @@ class Query:
     wants_list: bool
     units: tuple[str, ...] = ()
     phrases: tuple[str, ...] = ()  # neighbouring subject words as the question prints them together
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def has_subject(self) -> bool:
@@ -319,10 +318,6 @@ def found(term: Term, text: str) -> float:
             best = max(best, W.bigram * share)
     return best
 
-
-def matching_form(text: str) -> str:
-    """How passages are searched: folded, lower-case."""
-    return fold(text).lower()
 
 
 def subject_span(query: Query) -> tuple[int, int]:

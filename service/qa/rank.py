@@ -19,7 +19,7 @@ from . import cues
 from .ingest import fold
 from .models import Clause, Document
 from .numbers import arabic
-from .query import Query, Term, found, place_names
+from .query import Query, found, place_names
 from .weights import W
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "answerability.json"
@@ -32,7 +32,6 @@ class Candidate:
     clause: Clause
     bm25: float
     coverage: float
-    mass: float  # matched subject weight (in units of an unseen word's weight)
     phrase: float  # share of the question's compounds the passage prints
     missing: float  # the heaviest subject word the passage lacks (same unit)
     score: float
@@ -172,7 +171,7 @@ class Ranker:
             clause = self.clauses[i]
             if scoped and not self.in_scope(query, clause):
                 continue
-            cov, mass, missing = self.coverage(query, self._text[clause.id], self.around(clause))
+            cov, _, missing = self.coverage(query, self._text[clause.id], self.around(clause))
             phrase = self.phrase(query, clause)
             value = W.rank_bm25 * score / top + W.rank_coverage * cov + W.phrase * phrase
             if query.kind == "quantity" and re.search(r"\d", clause.text):
@@ -183,7 +182,7 @@ class Ranker:
                 value -= W.news_penalty
             if clause.doc_id in prefer_docs:
                 value += W.previous_doc_bonus
-            out.append(Candidate(clause, score, cov, mass=mass, missing=missing, phrase=phrase, score=value))
+            out.append(Candidate(clause, score, cov, missing=missing, phrase=phrase, score=value))
         out.sort(key=lambda c: (-c.score, self._order[c.clause.id]))
         return out
 
@@ -281,6 +280,3 @@ class Answerability:
     def answers(self, reading: Reading) -> bool:
         return self.probability(reading) >= self.threshold
 
-
-def subject_terms(query: Query) -> list[Term]:
-    return [t for t in query.terms if t.weight > 0]

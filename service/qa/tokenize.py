@@ -15,7 +15,6 @@ import tomllib
 
 PUNCT_RE = re.compile(r"^[\W_]+$")
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
-ENTITY_TAGS = {"ns", "nr", "nt", "nz"}
 SHORT_TEXT = 32  # characters: question words and terms, not clauses
 SHORT_CACHE = 50_000
 
@@ -96,10 +95,6 @@ class Tokenizer:
         tags = self._pos.word_tag_tab
         return [(w, tags.get(w, "x")) for w in self._jieba.cut(normalize(text))
                 if w.strip() and not PUNCT_RE.match(w)]
-
-    def entities(self, text: str) -> list[str]:
-        """Places, organisations and other proper names in a question."""
-        return [w for w, tag in self.tagged(text) if tag in ENTITY_TAGS and len(w) > 1]
 
     def is_stopword(self, word: str) -> bool:
         return word in self.vocab.stopwords
