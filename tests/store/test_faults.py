@@ -24,6 +24,9 @@ from .conftest import PostgresServer, postgres_bin, unavailable
 
 QUESTIONS = ["耕地保有量目标是多少？", "那永久基本农田呢？", "哪几类数码产品有购新补贴？", "今天天气怎么样？"]
 # Root writes a read-only file anyway; without CAP_DAC_OVERRIDE it is refused, as a service user would be.
+# Two clients without pause ask ~400 times a second, past the 600 a minute each worker allows one address:
+# a 429 would fail check_replies for a reason that is not the store's. Limits have their own tests.
+UNLIMITED = {"POLICY_QA_RATE_LIMIT": "1000000 per minute", "POLICY_QA_DATABASE_URL": ""}
 NOT_ROOT = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
 
 
@@ -101,7 +104,7 @@ def stored_turns(url: str) -> set[tuple[str, int]]:
 def sqlite_service(tmp_path):
     """A service on a SQLite file of its own; yields (service, path)."""
     path = tmp_path / "store" / "policy-qa.sqlite3"
-    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""})
+    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), **UNLIMITED})
     yield service, path
     service.stop()
     assert "Traceback" not in service.log(), service.log()
@@ -172,7 +175,7 @@ def break_and_heal(service: Service, url: str, breaks, heals) -> tuple[Load, flo
 
 def test_a_read_only_sqlite_file_is_503_and_heals_when_writable_again(tmp_path):
     path = tmp_path / "store" / "policy-qa.sqlite3"
-    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""},
+    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), **UNLIMITED},
                       without_override())
 
     def make_read_only() -> None:
@@ -200,15 +203,15 @@ def test_a_full_disk_is_503_and_heals_when_space_is_freed(tmp_path):
     service = None
     try:
         path = mount / "policy-qa.sqlite3"
-        service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""})
+        service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), **UNLIMITED})
         filler = mount / "filler"
 
         def fill() -> None:
-            with open(filler, "wb") as out:
+            # unbuffered: a buffered file that met ENOSPC raises it again from close() as it flushes the rest
+            with open(filler, "wb", buffering=0) as out:
                 try:
                     while True:
                         out.write(b"\0" * 65536)
-                        out.flush()
                 except OSError:
                     pass  # ENOSPC: the disk is full
 
@@ -230,7 +233,7 @@ def test_postgresql_stopped_is_503_and_heals_when_it_is_back(tmp_path):
     try:
         server.start()
         url = server.new_database()
-        service = Service(tmp_path, {"POLICY_QA_DATABASE_URL": url})
+        service = Service(tmp_path, {**UNLIMITED, "POLICY_QA_DATABASE_URL": url})
         load, recovered = break_and_heal(service, url, server.halt, server.launch)
         print(f"\nPostgreSQL stopped: {load.summary()}; ready again {recovered * 1000:.0f} ms after it accepted "
               "connections again")
