@@ -23,10 +23,10 @@ from tests.servers import Service
 from .conftest import PostgresServer, postgres_bin, unavailable
 
 QUESTIONS = ["耕地保有量目标是多少？", "那永久基本农田呢？", "哪几类数码产品有购新补贴？", "今天天气怎么样？"]
-# Root writes a read-only file anyway; without CAP_DAC_OVERRIDE it is refused, as a service user would be.
 # Two clients without pause ask ~400 times a second, past the 600 a minute each worker allows one address:
 # a 429 would fail check_replies for a reason that is not the store's. Limits have their own tests.
 UNLIMITED = {"POLICY_QA_RATE_LIMIT": "1000000 per minute", "POLICY_QA_DATABASE_URL": ""}
+# Root writes a read-only file anyway; without CAP_DAC_OVERRIDE it is refused, as a service user would be.
 NOT_ROOT = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
 
 

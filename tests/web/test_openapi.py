@@ -61,7 +61,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     """All of schemathesis's default checks, 100 examples an operation, against gunicorn on loopback."""
     cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert cli, "schemathesis is a test dependency (pyproject.toml [test])"
-    # the admin token lets it DELETE documents (ids it read from the listing, too): a copy of the corpus,
+    # the admin token lets its DELETEs reach library.remove, which locks and edits the corpus: a copy,
     # so the shipped one is never changed and its generation lock (.policy-qa.lock) is not left in it
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
