@@ -149,6 +149,9 @@ class Store:
                     # connections in use are closed when they are returned; their writes are refused
                     self._engine.dispose()
                     self._engine = None
+                    # the file at the path may be new yet carry the old inode number (ext4 reuses a freed
+                    # inode at once), so _adopt_file cannot tell: check its tables again (cheap when current)
+                    self._migrated = False
                 if self._engine is None:
                     if self.sqlite_path is not None:
                         try:

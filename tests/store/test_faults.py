@@ -23,6 +23,9 @@ from tests.servers import Service
 from .conftest import PostgresServer, postgres_bin, unavailable
 
 QUESTIONS = ["耕地保有量目标是多少？", "那永久基本农田呢？", "哪几类数码产品有购新补贴？", "今天天气怎么样？"]
+# Two clients without pause ask ~400 times a second, past the 600 a minute each worker allows one address:
+# a 429 would fail check_replies for a reason that is not the store's. Limits have their own tests.
+UNLIMITED = {"POLICY_QA_RATE_LIMIT": "1000000 per minute", "POLICY_QA_DATABASE_URL": ""}
 # Root writes a read-only file anyway; without CAP_DAC_OVERRIDE it is refused, as a service user would be.
 NOT_ROOT = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
 
@@ -97,16 +100,11 @@ def stored_turns(url: str) -> set[tuple[str, int]]:
         engine.dispose()
 
 
-def identity(path: Path) -> tuple[int, int]:
-    st = os.stat(path)
-    return st.st_dev, st.st_ino
-
-
 @pytest.fixture
 def sqlite_service(tmp_path):
     """A service on a SQLite file of its own; yields (service, path)."""
     path = tmp_path / "store" / "policy-qa.sqlite3"
-    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""})
+    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), **UNLIMITED})
     yield service, path
     service.stop()
     assert "Traceback" not in service.log(), service.log()
@@ -116,13 +114,13 @@ def swap_under_load(service: Service, path: Path, swap) -> tuple[Load, float, se
     """Swap the file while two clients ask; check the replies and that every turn acknowledged after it is stored."""
     with Load(service) as load:
         time.sleep(1.0)
-        old = identity(path)
         swap()
         fault = time.monotonic()
         load.wait_for(200, after=fault)
         time.sleep(1.0)
     load.check_replies()
-    assert identity(path) != old
+    # not identity(path) != old: a deleted file's inode number is free again once the workers let go of it,
+    # and ext4 hands it to the recreated file; the log lines the callers check prove the swap was seen
     after = load.acknowledged(since=fault)
     assert after and after <= stored_turns(f"sqlite:///{path}")
     assert service.ready()
@@ -160,10 +158,6 @@ def break_and_heal(service: Service, url: str, breaks, heals) -> tuple[Load, flo
         time.sleep(0.5)
         breaks()
         load.wait_for(503, after=time.monotonic())
-        # every worker must see the fault: one reloaded by SIGHUP may still be draining for a few seconds
-        deadline = time.monotonic() + 15
-        while service.ready() and time.monotonic() < deadline:
-            time.sleep(0.2)
         assert not service.ready()
         time.sleep(0.5)
         heals()
@@ -177,13 +171,20 @@ def break_and_heal(service: Service, url: str, breaks, heals) -> tuple[Load, flo
 
 def test_a_read_only_sqlite_file_is_503_and_heals_when_writable_again(tmp_path):
     path = tmp_path / "store" / "policy-qa.sqlite3"
-    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""},
+    service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), **UNLIMITED},
                       without_override())
 
     def make_read_only() -> None:
         path.chmod(0o444)
         # the workers' open connections keep writing; new ones (after a reload) open the file read-only
+        exited = service.log().count("Worker exiting")
         service.process.send_signal(signal.SIGHUP)
+        # until both old workers have exited, one still draining may take a /readyz on its writable
+        # connection: readiness would flap between 503 and 200 and "not ready" would be a coin toss
+        deadline = time.monotonic() + 30
+        while service.log().count("Worker exiting") < exited + 2:
+            assert time.monotonic() < deadline, "the old workers did not exit after SIGHUP:\n" + service.log()
+            time.sleep(0.1)
 
     try:
         load, recovered = break_and_heal(service, f"sqlite:///{path}", make_read_only, lambda: path.chmod(0o644))
@@ -196,21 +197,24 @@ def test_a_read_only_sqlite_file_is_503_and_heals_when_writable_again(tmp_path):
 def test_a_full_disk_is_503_and_heals_when_space_is_freed(tmp_path):
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    # Big enough that what the filler frees always exceeds the store's readiness margin: the WAL is only
+    # checkpointed at 1000 pages (4 MB), and on a 4 MB disk it could leave the filler less than the 1 MB
+    # /readyz asks for, so the service rightly never became ready again.
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
     service = None
     try:
         path = mount / "policy-qa.sqlite3"
-        service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), "POLICY_QA_DATABASE_URL": ""})
+        service = Service(tmp_path, {"POLICY_QA_SQLITE_PATH": str(path), **UNLIMITED})
         filler = mount / "filler"
 
         def fill() -> None:
-            with open(filler, "wb") as out:
+            # unbuffered: a buffered file that met ENOSPC raises it again from close() as it flushes the rest
+            with open(filler, "wb", buffering=0) as out:
                 try:
                     while True:
                         out.write(b"\0" * 65536)
-                        out.flush()
                 except OSError:
                     pass  # ENOSPC: the disk is full
 
@@ -232,7 +236,7 @@ def test_postgresql_stopped_is_503_and_heals_when_it_is_back(tmp_path):
     try:
         server.start()
         url = server.new_database()
-        service = Service(tmp_path, {"POLICY_QA_DATABASE_URL": url})
+        service = Service(tmp_path, {**UNLIMITED, "POLICY_QA_DATABASE_URL": url})
         load, recovered = break_and_heal(service, url, server.halt, server.launch)
         print(f"\nPostgreSQL stopped: {load.summary()}; ready again {recovered * 1000:.0f} ms after it accepted "
               "connections again")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Service
+from tests.servers import ROOT, Service
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}  # HEAD and OPTIONS come with every route
 RATE_EXEMPT = {"/healthz", "/readyz", "/assets/{filename}"}  # probes and static files are never rate limited
@@ -61,7 +61,12 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
     """All of schemathesis's default checks, 100 examples an operation, against gunicorn on loopback."""
     cli = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert cli, "schemathesis is a test dependency (pyproject.toml [test])"
+    # the admin token lets its DELETEs reach library.remove, which locks and edits the corpus: a copy,
+    # so the shipped one is never changed and its generation lock (.policy-qa.lock) is not left in it
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
     service = Service(tmp_path, {
+        "POLICY_QA_CORPUS_DIR": str(corpus), "POLICY_QA_INDEX_DIR": str(tmp_path / "index"),
         "POLICY_QA_SQLITE_PATH": str(tmp_path / "store.sqlite3"), "POLICY_QA_DATABASE_URL": "",
         "POLICY_QA_ADMIN_TOKEN": ADMIN_TOKEN, "POLICY_QA_SLACK_SIGNING_SECRET": "schemathesis-signing-secret",
         "POLICY_QA_MATTERMOST_TOKEN": "schemathesis-mattermost-token", "POLICY_QA_SLACK_BOT_TOKEN": "",
