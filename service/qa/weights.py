@@ -1,7 +1,10 @@
 """Every weight and threshold of understanding and ranking, in one named table.
 
-Each value names the golden line (tests/data/golden.jsonl) or test that pins it. The answerability
-model's coefficients are data (service/data/answerability.json), fitted by scripts/fit_answerability.py.
+Each value says the case it is there for; the golden lines (tests/data/golden.jsonl) and the tests
+under tests/qa pin the behaviour they produce. The answerability model's coefficients are data
+(service/data/answerability.json), fitted by scripts/fit_answerability.py on run_eval's 'fit' part only.
+These hand-set values were chosen while reading misses of the development sets (both parts), so the
+'check' figures measure the model's calibration on unseen questions, not mechanisms unseen by their author.
 """
 from __future__ import annotations
 
